@@ -1,0 +1,47 @@
+"""Profiles and inventories shared by the GPU tests (built from the course model itself)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.course import Gpu, GpuSpec, MigInstance, Profile
+
+
+def profile(slug: str, mode: str = "none", groups=("students", "staff"), **gpu) -> Profile:
+    return Profile(
+        slug=slug,
+        display_name={
+            "cpu": "CPU (2 cores, 4 GB)",
+            "shared": "Shared GPU",
+            "mig": "GPU slice (MIG 1g.10gb)",
+            "full": "Full GPU (projects)",
+        }.get(slug, slug),
+        gpu=GpuSpec(mode=mode, **gpu),
+        groups=list(groups),
+        default=slug == "cpu",
+    )
+
+
+CPU = profile("cpu")
+SHARED = profile("shared", "shared", students_per_gpu=3)
+MIG = profile("mig", "mig", mig_profile="1g.10gb")
+FULL = profile("full", "exclusive", groups=("staff", "team-*"))
+PROFILES = [CPU, SHARED, MIG, FULL]
+
+
+def plain_gpus(n: int, start: int = 0) -> list[Gpu]:
+    return [Gpu(index=i, uuid=f"GPU-{i}") for i in range(start, start + n)]
+
+
+def mig_gpu(index: int, slices: int) -> Gpu:
+    return Gpu(
+        index=index,
+        uuid=f"GPU-{index}",
+        mig=[MigInstance(uuid=f"MIG-{index}-{s}", profile="1g.10gb") for s in range(slices)],
+    )
+
+
+@pytest.fixture
+def gpus() -> list[Gpu]:
+    """Two whole GPUs and one split into 3 MIG slices."""
+    return [*plain_gpus(2), mig_gpu(2, 3)]
