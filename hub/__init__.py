@@ -1,0 +1,1 @@
+"""The course hub: course file, roster, JupyterHub configuration and the `course` CLI."""

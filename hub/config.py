@@ -1,0 +1,169 @@
+"""Turn the course file and roster into JupyterHub configuration.
+
+Each `apply_*` function sets (never appends to or mutates) traits on a plain traitlets
+`Config`, so it is unit tested without starting a hub (tests/unit/test_config.py).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from traitlets.config import Config
+
+from hub.course import Course
+from hub.roster import Roster
+from hub.secrets import read_secret
+from hub.settings import Settings
+
+HUB_PORT = 8081
+NGSHARE_PORT = 10101
+# ngshare's admin: the hub service whose token the `course` CLI and the roster sync use.
+COURSE_ADMIN_SERVICE = "course-admin"
+
+
+def group_members(roster: Roster) -> dict[str, list[str]]:
+    groups = {
+        "students": sorted(p.username for p in roster.students),
+        "staff": sorted(p.username for p in roster.staff),
+        "instructors": sorted(p.username for p in roster.instructors),
+    }
+    for team, members in roster.teams().items():
+        groups[f"team-{team}"] = sorted(members)
+    return groups
+
+
+def apply_hub(c: Config, settings: Settings) -> None:
+    """Database, secrets and the external proxy (its own container)."""
+    c.JupyterHub.db_url = f"sqlite:///{settings.hub_data_dir}/jupyterhub.sqlite"
+    c.JupyterHub.cookie_secret = bytes.fromhex(
+        read_secret("cookie_secret", settings.secrets_dir)
+    )
+    c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{HUB_PORT}"
+    c.JupyterHub.hub_connect_url = f"http://hub:{HUB_PORT}"
+    # The proxy runs on its own, so a hub restart drops no connection and stops no server.
+    c.JupyterHub.cleanup_servers = False
+    c.ConfigurableHTTPProxy.should_start = False
+    c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
+    c.ConfigurableHTTPProxy.auth_token = read_secret("proxy_token", settings.secrets_dir)
+    c.JupyterHub.authenticate_prometheus = True
+    if settings.public_url:
+        c.JupyterHub.public_url = settings.public_url
+
+
+def apply_users(c: Config, course: Course, roster: Roster) -> None:
+    """Roster users are the only allowed users; groups and the staff role come from it."""
+    c.Authenticator.allowed_users = set(roster.usernames)
+    c.Authenticator.admin_users = set(course.auth.admin_users)
+    c.Authenticator.allow_all = False
+    # The roster is the truth: group membership follows it at every hub start.
+    c.JupyterHub.load_groups = {
+        name: {"users": members} for name, members in group_members(roster).items()
+    }
+    # Staff get what running the course needs, not admin.
+    c.JupyterHub.load_roles = [
+        {
+            "name": "course-staff",
+            "description": "TAs and instructors: see students and their servers' state",
+            "groups": ["staff"],
+            "scopes": [
+                "self",
+                "list:users",
+                "read:users",
+                "read:servers",
+                "read:groups",
+                "access:services!service=ngshare",
+            ],
+        },
+        {
+            "name": "idle-culler",
+            "description": "stop idle servers (jupyterhub-idle-culler's documented role)",
+            "services": ["idle-culler"],
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        },
+        {
+            "name": COURSE_ADMIN_SERVICE,
+            "description": "roster sync and the staff CLI: manage users, groups and servers",
+            "services": [COURSE_ADMIN_SERVICE],
+            "scopes": ["admin:users", "admin:groups", "admin:servers", "list:users"],
+        },
+    ]
+
+
+def apply_auth(c: Config, course: Course, settings: Settings) -> None:
+    if course.auth.kind == "demo":
+        c.JupyterHub.authenticator_class = "hub.auth.DemoAuthenticator"
+        c.DemoAuthenticator.password = settings.demo_password
+    else:
+        raise NotImplementedError(f"auth.kind {course.auth.kind!r} is not wired yet")
+
+
+def apply_services(c: Config, course: Course, settings: Settings) -> None:
+    c.JupyterHub.services = [
+        {
+            # Runs in its own container (images/ngshare); the hub only knows its URL and token.
+            "name": "ngshare",
+            "url": f"http://ngshare:{NGSHARE_PORT}",
+            "api_token": read_secret("ngshare_token", settings.secrets_dir),
+            "oauth_no_confirm": True,
+        },
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={course.culler.timeout_seconds}",
+                f"--cull-every={course.culler.every_seconds}",
+                f"--max-age={course.culler.max_age_seconds}",
+            ],
+        },
+        {
+            # Syncs the roster into ngshare at every hub start, then waits (hub.ngshare_sync).
+            "name": COURSE_ADMIN_SERVICE,
+            "api_token": read_secret("course_admin_token", settings.secrets_dir),
+            "command": [sys.executable, "-m", "hub.ngshare_sync", "--serve"],
+            "environment": {"COURSE_FILE": str(settings.course_file)},
+        },
+    ]
+
+
+def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
+    c.JupyterHub.spawner_class = "hub.spawner.CourseSpawner"
+    c.DockerSpawner.image = course.images.student
+    c.DockerSpawner.allowed_images = course.images.allowed_images()
+    c.DockerSpawner.pull_policy = "never"  # images are built where they run
+    c.DockerSpawner.prefix = settings.container_prefix
+    c.DockerSpawner.name_template = "{prefix}-{username}"
+    c.DockerSpawner.network_name = settings.network
+    c.DockerSpawner.use_internal_ip = True
+    # Containers are disposable (a new image applies at the next start); data lives in volumes.
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.notebook_dir = "/home/jovyan"
+    c.DockerSpawner.volumes = {
+        f"{settings.volume_prefix}-home-{{username}}": "/home/jovyan",
+        f"{settings.volume_prefix}-labs": {"bind": "/srv/labs.git", "mode": "ro"},
+    }
+    if settings.course_data_dir:
+        c.DockerSpawner.volumes[settings.course_data_dir] = {
+            "bind": "/srv/course-data",
+            "mode": "ro",
+        }
+    c.DockerSpawner.environment = {
+        "NGSHARE_URL": f"http://ngshare:{NGSHARE_PORT}/services/ngshare",
+        "COURSE_DATA_DIR": "/srv/course-data",
+        "COURSE_ID": course.course.id,
+    }
+    c.DockerSpawner.http_timeout = 120
+    c.DockerSpawner.start_timeout = 180
+    c.Spawner.default_url = "/lab"
+    c.CourseSpawner.course_file = str(settings.course_file)
+    c.CourseSpawner.stack = settings.stack
+    c.CourseSpawner.volume_prefix = settings.volume_prefix
+
+
+def apply_all(c: Config, course: Course, roster: Roster, settings: Settings) -> None:
+    apply_hub(c, settings)
+    apply_users(c, course, roster)
+    apply_auth(c, course, settings)
+    apply_services(c, course, settings)
+    apply_spawner(c, course, settings)

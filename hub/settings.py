@@ -1,0 +1,50 @@
+"""Where the hub finds things: read from the container's environment, set by compose.yml.
+
+A missing required variable stops the start with its name (never a silent None).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    course_file: Path
+    secrets_dir: Path
+    network: str  # the Docker network the hub, ngshare and the students share
+    stack: str  # label value that marks this stack's containers
+    container_prefix: str = "jupyter"  # student containers: <prefix>-<username>
+    volume_prefix: str = "course"  # volumes: <prefix>-home-<username>, <prefix>-labs, ...
+    hub_data_dir: Path = Path("/srv/jupyterhub/data")
+    demo_password: str = ""
+    course_data_dir: str = ""  # host folder mounted read-only at /srv/course-data, if set
+    public_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        def need(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {name} must be set (see compose.yml)")
+            return value
+
+        return cls(
+            course_file=Path(env.get("COURSE_FILE", "/srv/course/course.yml")),
+            secrets_dir=Path(env.get("COURSE_SECRETS_DIR", "/secrets")),
+            network=need("DOCKER_NETWORK_NAME"),
+            stack=need("STACK_NAME"),
+            container_prefix=env.get("CONTAINER_PREFIX", "jupyter"),
+            volume_prefix=env.get("VOLUME_PREFIX", "course"),
+            hub_data_dir=Path(env.get("HUB_DATA_DIR", "/srv/jupyterhub/data")),
+            demo_password=env.get("DEMO_PASSWORD", ""),
+            course_data_dir=env.get("COURSE_DATA_DIR", ""),
+            public_url=env.get("PUBLIC_URL", ""),
+        )

@@ -1,0 +1,14 @@
+"""nbgrader's global configuration in the student image: exchange through ngshare.
+
+Students see every course they belong to (course_id '*'); staff servers' course folder sets the
+real course id in its own nbgrader_config.py.
+"""
+
+import os
+
+from ngshare_exchange import configureExchange
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+# The spawner sets NGSHARE_URL; the default is the stack's ngshare container.
+configureExchange(c, os.environ.get("NGSHARE_URL", "http://ngshare:10101/services/ngshare"))
+c.CourseDirectory.course_id = "*"
