@@ -1,0 +1,54 @@
+"""Shared test plumbing: the throw-away stack, and the services' logs when a test fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stackctl import new_stack  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+
+
+def require_docker() -> None:
+    """Docker missing is a failure, never a skip: the suite exists to exercise real containers."""
+    if shutil.which("docker") is None:
+        pytest.fail("docker is not installed: the stack tests need a Docker engine", pytrace=False)
+    probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.fail(f"the Docker engine does not answer: {probe.stderr.strip()}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.session.stash.setdefault("failed_items", []).append(item.nodeid)
+    return report
+
+
+@pytest.fixture(scope="session")
+def stack(request):
+    """The whole course stack, up once per test session under its own names."""
+    require_docker()
+    s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest"))
+    try:
+        s.up()
+    except Exception:
+        print(s.logs())
+        s.down()
+        raise
+    yield s
+    if request.session.stash.get("failed_items"):
+        RESULTS.mkdir(exist_ok=True)
+        log = s.logs()
+        (RESULTS / f"{s.name}-logs.txt").write_text(log)
+        print(f"\n==== logs of stack {s.name} (tests failed) ====\n{log[-20000:]}")
+    s.down()

@@ -1,0 +1,152 @@
+"""A real client of the hub through the proxy: the login form, the REST API, a user's server
+(contents API) and a kernel over its websocket."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from urllib.parse import urlparse
+
+import requests
+import websocket
+
+
+class HubClient:
+    def __init__(self, base_url: str):
+        self.base = base_url.rstrip("/")
+        self.s = requests.Session()
+        self.username: str | None = None
+
+    # -- hub ---------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> requests.Response:
+        """Submit the login form; returns the final response (a failed login stays on /hub/login)."""
+        page = self.s.get(f"{self.base}/hub/login", timeout=30)
+        page.raise_for_status()
+        xsrf = self.s.cookies.get("_xsrf", path="/hub/") or self.s.cookies.get("_xsrf")
+        response = self.s.post(
+            f"{self.base}/hub/login?next=",
+            data={"username": username, "password": password, "_xsrf": xsrf},
+            timeout=60,
+        )
+        if self.logged_in():
+            self.username = username
+        return response
+
+    def logged_in(self) -> bool:
+        return any(c.name.startswith("jupyterhub-session-id") or c.name == "jupyterhub-hub-login"
+                   for c in self.s.cookies)
+
+    def _hub_xsrf(self) -> dict:
+        token = self.s.cookies.get("_xsrf", path="/hub/") or self.s.cookies.get("_xsrf")
+        return {"X-XSRFToken": token} if token else {}
+
+    def api(self, method: str, path: str, **kw) -> requests.Response:
+        headers = {**self._hub_xsrf(), **kw.pop("headers", {})}
+        return self.s.request(method, f"{self.base}/hub/api{path}", headers=headers,
+                              timeout=kw.pop("timeout", 60), **kw)
+
+    def start_server(self, timeout: float = 240, options: dict | None = None) -> dict:
+        r = self.api("POST", f"/users/{self.username}/server", json=options or {})
+        if r.status_code not in (201, 202, 400):  # 400: already running
+            raise RuntimeError(f"start failed: {r.status_code} {r.text}")
+        return self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 240) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            user = self.api("GET", f"/users/{self.username}").json()
+            server = user.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return server
+            time.sleep(1)
+        raise TimeoutError(f"{self.username}'s server not ready after {timeout}s")
+
+    def stop_server(self, timeout: float = 120) -> None:
+        r = self.api("DELETE", f"/users/{self.username}/server")
+        if r.status_code not in (202, 204):
+            raise RuntimeError(f"stop failed: {r.status_code} {r.text}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            user = self.api("GET", f"/users/{self.username}").json()
+            if not user.get("servers"):
+                return
+            time.sleep(1)
+        raise TimeoutError(f"{self.username}'s server did not stop")
+
+    # -- the user's server -------------------------------------------------------------
+
+    @property
+    def server_url(self) -> str:
+        return f"{self.base}/user/{self.username}"
+
+    def open_server(self, path: str = "api/status") -> requests.Response:
+        """GET a server URL, following the OAuth dance the first time."""
+        return self.s.get(f"{self.server_url}/{path}", timeout=60)
+
+    def _server_xsrf(self) -> dict:
+        if not self.s.cookies.get("_xsrf", path=f"/user/{self.username}/"):
+            self.s.get(f"{self.server_url}/lab", timeout=60)
+        token = self.s.cookies.get("_xsrf", path=f"/user/{self.username}/")
+        return {"X-XSRFToken": token} if token else {}
+
+    def server_api(self, method: str, path: str, **kw) -> requests.Response:
+        headers = {**self._server_xsrf(), **kw.pop("headers", {})}
+        return self.s.request(method, f"{self.server_url}/api/{path}", headers=headers,
+                              timeout=kw.pop("timeout", 60), **kw)
+
+    def put_file(self, path: str, text: str) -> requests.Response:
+        return self.server_api("PUT", f"contents/{path}",
+                               json={"type": "file", "format": "text", "content": text})
+
+    def get_file(self, path: str) -> requests.Response:
+        return self.server_api("GET", f"contents/{path}?content=1")
+
+    def kernel(self) -> Kernel:
+        r = self.server_api("POST", "kernels", json={"name": "python3"})
+        r.raise_for_status()
+        return Kernel(self, r.json()["id"])
+
+
+class Kernel:
+    """One kernel's websocket channels, authenticated with the browser's cookies."""
+
+    def __init__(self, client: HubClient, kernel_id: str):
+        self.id = kernel_id
+        url = urlparse(client.server_url)
+        ws_url = f"ws://{url.netloc}{url.path}/api/kernels/{kernel_id}/channels"
+        cookie = "; ".join(f"{c.name}={c.value}" for c in client.s.cookies)
+        self.ws = websocket.create_connection(
+            ws_url, cookie=cookie, header=client._server_xsrf() and [
+                f"X-XSRFToken: {client._server_xsrf()['X-XSRFToken']}"], timeout=60,
+        )
+
+    def execute(self, code: str, timeout: float = 60) -> str:
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                       "session": uuid.uuid4().hex, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False},
+        }))
+        deadline = time.monotonic() + timeout
+        result = None
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "execute_result":
+                result = msg["content"]["data"]["text/plain"]
+            elif kind == "stream":
+                result = (result or "") + msg["content"]["text"]
+            elif kind == "error":
+                raise RuntimeError(f"kernel error: {msg['content']['ename']}: {msg['content']['evalue']}")
+            elif kind == "status" and msg["content"]["execution_state"] == "idle" and result is not None:
+                return result
+        raise TimeoutError(f"no result for {code!r}")
+
+    def close(self) -> None:
+        self.ws.close()

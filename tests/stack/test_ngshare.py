@@ -1,0 +1,82 @@
+"""ngshare in the stack: the roster sync at start, and an assignment and a submission that are
+really stored (checked through ngshare's API: nbgrader exits 0 even when ngshare stored nothing)."""
+
+from __future__ import annotations
+
+import pytest
+from hubclient import HubClient
+
+from hub.ngshare import Ngshare
+
+pytestmark = pytest.mark.docker
+
+COURSE = "dl101"
+MAKE_ASSIGNMENT = r"""
+import nbformat, os
+from nbformat.v4 import new_notebook, new_code_cell
+os.makedirs('source/ps1', exist_ok=True)
+open('nbgrader_config.py', 'w').write(
+    "c = get_config()\nc.CourseDirectory.course_id = 'dl101'\n")
+answer = new_code_cell('def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION',
+    metadata={'nbgrader': {'grade': False, 'solution': True, 'locked': False,
+                           'grade_id': 'answer', 'schema_version': 3}})
+test = new_code_cell('assert square(3) == 9',
+    metadata={'nbgrader': {'grade': True, 'solution': False, 'locked': True, 'points': 1,
+                           'grade_id': 'test', 'schema_version': 3}})
+nbformat.write(new_notebook(cells=[answer, test]), 'source/ps1/ps1.ipynb')
+"""
+
+
+@pytest.fixture(scope="module")
+def ngshare(stack) -> Ngshare:
+    return Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
+
+
+def server_for(stack, username) -> str:
+    client = HubClient(stack.url)
+    client.login(username, stack.password)
+    client.start_server()
+    return stack.container_name(username)
+
+
+def test_roster_is_synced_into_ngshare_at_start(stack, ngshare):
+    assert COURSE in ngshare.courses()
+    assert set(ngshare.instructors(COURSE)) == {"instructor", "ta1", "ta2"}
+    students = ngshare.students(COURSE)
+    assert set(students) == {f"student{i}" for i in range(1, 11)}
+    assert students["student4"]["email"] == "student4@example.edu"
+
+
+def test_roster_sync_is_idempotent(stack):
+    out = stack.exec(f"{stack.name}_hub_1", "course", "roster", "sync").stdout
+    assert "nothing to change" in out
+
+
+def test_release_and_submit_are_stored_in_ngshare(stack, ngshare):
+    instructor = server_for(stack, "instructor")
+    staff_env = {"HOME": "/home/jovyan"}
+    stack.exec(instructor, "mkdir", "-p", "/tmp/course", env=staff_env)
+    stack.exec(instructor, "bash", "-c", f"cd /tmp/course && python -c \"{MAKE_ASSIGNMENT}\"")
+    stack.exec(instructor, "bash", "-c",
+               "cd /tmp/course && nbgrader generate_assignment ps1 --force && "
+               "nbgrader release_assignment ps1")
+    assert "ps1" in ngshare.assignments(COURSE)
+
+    student = server_for(stack, "student5")
+    fetched = stack.exec(student, "bash", "-c",
+                         "cd /home/jovyan && nbgrader fetch_assignment ps1 --course dl101 && "
+                         "find /home/jovyan -name ps1.ipynb")
+    assert "ps1.ipynb" in fetched.stdout
+    stack.exec(student, "bash", "-c", "cd /home/jovyan && nbgrader submit ps1 --course dl101")
+    submissions = ngshare.submissions(COURSE, "ps1")
+    assert [s["student_id"] for s in submissions] == ["student5"]
+    assert submissions[0]["timestamp"]  # ngshare's server-side time
+
+
+def test_student_cannot_release(stack):
+    student = stack.container_name("student5")
+    result = stack.exec(student, "bash", "-c",
+                        f"cd /tmp && python -c \"{MAKE_ASSIGNMENT}\" && "
+                        "nbgrader generate_assignment ps1 --force && "
+                        "nbgrader release_assignment ps1 --course dl101", check=False)
+    assert result.returncode != 0 or "Permission denied" in result.stdout + result.stderr
