@@ -151,3 +151,16 @@ def test_capacity_counts_places_usable_now(gpus):
     assert capacity(MIG, gpus, occ) == (0, 3)
     with pytest.raises(ValueError):
         capacity(CPU, gpus, occ)
+
+
+def test_docker_sdk_turns_either_form_into_the_same_host_config():
+    import docker
+
+    client = docker.APIClient(version="1.41")  # builds configs only, never connects
+    slot = Slot("shared", "shared", ("GPU-0",))
+    from_dict = client.create_host_config(device_requests=[slot.device_request()])
+    from_type = client.create_host_config(device_requests=[slot.docker_device_request()])
+    assert from_dict["DeviceRequests"] == from_type["DeviceRequests"] == [
+        {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["GPU-0"], "Capabilities": [["gpu"]],
+         "Options": {}}
+    ]

@@ -150,3 +150,23 @@ def test_nvml_without_gpus_falls_through():
     inv = discover_inventory(COURSE_GPUS, import_nvml=lambda: FakeNvml([]), which=lambda _: None)
     assert inv.source == "course file"
     assert "NVML found no GPU" in inv.notes
+
+
+def test_fake_nvml_only_uses_functions_the_real_binding_has():
+    pynvml = pytest.importorskip("pynvml", reason="nvidia-ml-py is not installed")
+    used = [name for name in dir(FakeNvml) if name.startswith(("nvml", "NVML"))]
+    assert used and all(hasattr(pynvml, name) for name in used)
+    assert pynvml.NVML_DEVICE_MIG_ENABLE == FakeNvml.NVML_DEVICE_MIG_ENABLE
+
+
+def test_real_nvml_without_a_driver_falls_back(monkeypatch):
+    pytest.importorskip("pynvml", reason="nvidia-ml-py is not installed")
+    import pynvml
+
+    def no_library():
+        raise pynvml.NVMLError_LibraryNotFound()
+
+    monkeypatch.setattr(pynvml, "nvmlInit", no_library)
+    inv = discover_inventory(COURSE_GPUS, which=lambda _: None)
+    assert inv.source == "course file"
+    assert "NVMLError_LibraryNotFound" in inv.notes[0]
