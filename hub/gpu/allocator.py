@@ -53,6 +53,8 @@ class NoGpuSlot(RuntimeError):
         else:
             then = "No other profile you may use has room now; please try again later."
         super().__init__(f"{why} {then}")
+        # JupyterHub shows this attribute on the "spawn failed" page (format_exception).
+        self.jupyterhub_message = str(self)
 
 
 @dataclasses.dataclass(frozen=True)

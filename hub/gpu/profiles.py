@@ -18,6 +18,11 @@ FORM_FIELD = "profile"
 class ProfileNotAllowed(ValueError):
     """The requested profile does not exist or is not open to this user."""
 
+    def __init__(self, message: str):
+        super().__init__(message)
+        # JupyterHub shows this attribute on the "spawn failed" page (format_exception).
+        self.jupyterhub_message = message
+
 
 def profile_allows(profile: Profile, groups: Iterable[str]) -> bool:
     groups = list(groups)

@@ -85,6 +85,7 @@ def test_full_profile_names_alternatives_with_room(gpus):
     assert '"Shared GPU" (6 free)' in message
     assert "Full GPU" not in message, "only profiles the user may choose are offered"
     assert err.value.alternatives == ['"CPU (2 cores, 4 GB)"', '"Shared GPU" (6 free)']
+    assert err.value.jupyterhub_message == message
 
 
 def test_full_profile_without_alternatives_says_try_later(gpus):

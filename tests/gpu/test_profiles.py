@@ -120,6 +120,7 @@ def test_a_profile_for_other_groups_is_refused_with_a_clear_message():
         'The profile "Full GPU (projects)" is only for staff, team-*. Choose one of: '
         '"CPU (2 cores, 4 GB)", "Shared GPU", "GPU slice (MIG 1g.10gb)".'
     )
+    assert err.value.jupyterhub_message == str(err.value)
 
 
 def test_an_unknown_profile_is_refused():
