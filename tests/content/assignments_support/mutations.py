@@ -1,0 +1,39 @@
+"""Plausible wrong answers, made by editing one solution cell of the reference notebook.
+
+Each names the solution cell it edits, the exact text it replaces (which must occur once, so a
+changed solution fails loudly instead of silently grading an unchanged copy), and the graded
+test cells that must lose their points. Every other graded cell must keep full marks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    why: str
+    cell: str
+    old: str
+    new: str
+    breaks: frozenset[str]
+
+
+def m(name: str, why: str, cell: str, old: str, new: str, *breaks: str) -> Mutation:
+    return Mutation(name, why, cell, old, new, frozenset(breaks))
+
+
+MUTATIONS: dict[str, list[Mutation]] = {
+    "A1": [
+        m("ce_wrong_sign", "sign error in the softmax cross-entropy gradient",
+          "cross_entropy", "dlogits = (probs - onehot) / n", "dlogits = (onehot - probs) / n",
+          "test_cross_entropy", "test_training"),
+        m("no_relu_derivative", "backward forgets the ReLU derivative of hidden layers",
+          "backward", "dZ = dA * relu_grad(Z_prev)", "dZ = dA",
+          "test_backward", "test_training"),
+        m("one_sided_difference", "forward difference instead of a central difference",
+          "gradcheck", "grad[idx] = (up - down) / (2 * eps)",
+          "grad[idx] = (up - f(x)) / eps", "test_gradcheck"),
+    ],
+}
