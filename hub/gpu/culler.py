@@ -139,19 +139,25 @@ def main(argv: list[str] | None = None) -> None:
                         help="judge shared GPUs per container (needs the host PID namespace)")
     parser.add_argument("--notices", type=Path, help="JSON file of stop reasons for the hub")
     parser.add_argument("--course", help="course file, for the profiles' display names")
+    parser.add_argument("--once", action="store_true", help="one round, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-
-    import pynvml
+    # os.environ[...]: a missing setting stops the service with its name.
+    hub = HubClient(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
 
     from hub.gpu.sampler import NvmlSampler
 
-    sampler = NvmlSampler(pynvml, per_process=args.per_process)
+    try:
+        import pynvml
+
+        sampler = NvmlSampler(pynvml, per_process=args.per_process)
+    except Exception as err:  # ImportError, NVMLError_LibraryNotFound, ...
+        message = f"gpu-culler: NVML unavailable ({err}); it needs the NVIDIA driver"
+        raise SystemExit(message) from err
     culler = Culler(
         sample=sampler.sample,
         list_containers=_docker_containers,
-        # os.environ[...]: a missing setting stops the service with its name.
-        hub=HubClient(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]),
+        hub=hub,
         timeout=dt.timedelta(seconds=args.timeout),
         threshold=args.threshold,
         per_process=args.per_process,
@@ -165,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
                 culler.run_once()
             except Exception:  # Docker or NVML hiccup: log it, try again next round
                 log.exception("culling round failed")
+            if args.once:
+                return
             time.sleep(args.every)
     finally:
         sampler.close()

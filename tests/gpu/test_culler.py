@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -158,3 +159,38 @@ def test_notices_file_is_replaced_whole(tmp_path):
     assert set(read_notices(path)) == {"ann", "bob"}
     assert notice_for(path, "ann", T0 + dt.timedelta(days=3)) is None
     assert list(tmp_path.iterdir()) == [path], "no temporary files left behind"
+
+
+def test_service_needs_the_hub_api_settings(monkeypatch):
+    from hub.gpu import culler
+
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
+    with pytest.raises(KeyError, match="JUPYTERHUB_API_URL"):
+        culler.main(["--once"])
+
+
+def test_service_without_nvml_exits_saying_why(monkeypatch, hub_url):
+    from hub.gpu import culler
+
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub_url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import fails
+    with pytest.raises(SystemExit, match="NVML unavailable"):
+        culler.main(["--once"])
+
+
+def test_service_runs_a_round_with_nvml_docker_and_the_hub(monkeypatch, hub_url, tmp_path):
+    from hub.gpu import culler
+
+    nvml = a100_with_migs()
+    listed = []
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub_url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+    monkeypatch.setattr(culler, "_docker_containers", lambda: listed.append(1) or [
+        container("c1", "ann", Slot("mig", "mig", ("MIG-1111",)))])
+    culler.main(["--once", "--timeout", "300", "--notices", str(tmp_path / "n.json")])
+    assert listed == [1]
+    assert HubStub.calls == [], "a culler that just started waits a full timeout"
+    assert nvml.initialised == 0, "NVML shut down on exit"
