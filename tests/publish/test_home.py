@@ -29,14 +29,14 @@ from .conftest import utc
 STOCK = f"{DATA_FILES_PATH}/templates"
 
 
-def hub_env() -> Environment:
+def hub_env(enable_async: bool = True) -> Environment:
     """The environment JupyterHub 6.1.1 builds (app.py init_tornado_settings) with
     template_paths = [hub/templates]; async like the hub's."""
     loader = ChoiceLoader([
         PrefixLoader({"templates": FileSystemLoader([STOCK])}, "/"),
         FileSystemLoader([str(TEMPLATES_DIR), STOCK]),
     ])
-    return Environment(loader=loader, autoescape=True, enable_async=True)
+    return Environment(loader=loader, autoescape=True, enable_async=enable_async)
 
 
 def hub_namespace(**extra) -> dict:
