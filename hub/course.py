@@ -96,6 +96,9 @@ class GpuSpec(Strict):
     mode: Literal["none", "shared", "mig", "exclusive"] = "none"
     students_per_gpu: Annotated[int, Field(ge=1, le=64)] = 4
     mig_profile: str | None = None
+    gpus: list[Annotated[int, Field(ge=0)]] = Field(
+        [], description="GPU indexes this profile may use; empty: all"
+    )
 
 
 class Profile(Strict):
@@ -146,6 +149,8 @@ class Culler(Strict):
     timeout_seconds: Annotated[int, Field(ge=300)] = 3600
     every_seconds: Annotated[int, Field(ge=30)] = 300
     max_age_seconds: Annotated[int, Field(ge=0)] = 0
+    gpu_timeout_seconds: Annotated[int, Field(ge=300)] = 3600
+    gpu_busy_percent: Annotated[float, Field(ge=0, le=100)] = 5.0
 
 
 class Similarity(Strict):
@@ -255,6 +260,20 @@ def cross_problems(course: Course, source: str) -> list[Problem]:
                 f"{course.due(a).isoformat()} is not after the release "
                 f"{course.release(a).isoformat()}; a due date must come after its release",
             )
+    for i, p in enumerate(course.profiles):
+        if p.gpu.mode == "mig" and not p.gpu.mig_profile:
+            bad(f"profiles[{i}].gpu.mig_profile", "mode: mig needs a mig_profile, e.g. 1g.10gb")
+        if p.gpu.mig_profile and p.gpu.mode != "mig":
+            bad(f"profiles[{i}].gpu.mig_profile", "only valid with mode: mig")
+        known = {g.index for g in course.gpus}
+        for index in p.gpu.gpus:
+            if course.gpus and index not in known:
+                bad(f"profiles[{i}].gpu.gpus", f"GPU {index} is not in gpus: {sorted(known)}")
+    uuids = [g.uuid for g in course.gpus] + [m.uuid for g in course.gpus for m in g.mig]
+    indexes = [g.index for g in course.gpus]
+    for field, values in (("gpus[].uuid", uuids), ("gpus[].index", indexes)):
+        for dup in sorted({v for v in values if values.count(v) > 1}, key=str):
+            bad(field, f"{dup!r} is used twice; each GPU and MIG instance must be unique")
     ids = {a.id for a in course.assignments}
     for i, e in enumerate(course.extensions):
         if e.assignment not in ids:

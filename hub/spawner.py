@@ -1,20 +1,22 @@
-"""CourseSpawner: DockerSpawner that takes limits, volumes and labels from the course file.
+"""CourseSpawner: DockerSpawner that takes profiles, limits, GPUs and volumes from the course file.
 
 One container per user (`<prefix>-<username>`), a persistent home volume, non-root, no new
-privileges, all capabilities dropped, and the CPU/memory/pids limits of the chosen profile.
+privileges, every capability dropped, the chosen profile's CPU/memory/pids limits, and for GPU
+profiles the explicit device ids the allocator picked (never `count=1` for everyone).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from dockerspawner import DockerSpawner
 from tornado import web
 from traitlets import Unicode
 
+from hub import gpu
 from hub.course import Course, Profile, load_course, memory_bytes
 
 LABEL_STACK = "org.course.stack"
-LABEL_USER = "org.course.user"
-LABEL_PROFILE = "org.course.profile"
 
 
 class CourseSpawner(DockerSpawner):
@@ -22,77 +24,107 @@ class CourseSpawner(DockerSpawner):
     stack = Unicode("course", config=True, help="label value marking this stack's containers")
     volume_prefix = Unicode("course", config=True, help="prefix of the stack's volume names")
 
+    # Shared by every spawner of this hub: from reading the labels until the container exists,
+    # or two spawns could take the same free GPU slot.
+    _gpu_lock = asyncio.Lock()
     _course: Course | None = None
+    _inventory: gpu.Inventory | None = None
 
     @property
     def course(self) -> Course:
-        if self._course is None:
-            self._course = load_course(self.course_file)
-        return self._course
-
-    # -- who gets what ------------------------------------------------------------------
+        if CourseSpawner._course is None:
+            CourseSpawner._course = load_course(self.course_file)
+        return CourseSpawner._course
 
     @property
-    def group_names(self) -> set[str]:
-        return {g.name for g in self.user.groups}
+    def inventory(self) -> gpu.Inventory:
+        if CourseSpawner._inventory is None:
+            CourseSpawner._inventory = gpu.discover_inventory(self.course.gpus)
+            self.log.info("GPU inventory: %s", CourseSpawner._inventory)
+        return CourseSpawner._inventory
+
+    @property
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.user.groups]
 
     @property
     def is_staff(self) -> bool:
         return "staff" in self.group_names
 
-    def allowed_profiles(self) -> list[Profile]:
-        groups = self.group_names
-        return [p for p in self.course.profiles if groups & set(p.groups)]
+    # -- the profile form ---------------------------------------------------------------
+
+    def _options_form_default(self):
+        def form(spawner: CourseSpawner) -> str:
+            allowed = gpu.allowed_profiles(spawner.course.profiles, spawner.group_names)
+            return gpu.options_form_html(allowed)
+
+        return form
+
+    def options_from_form(self, formdata):
+        try:
+            return gpu.options_from_form(formdata, self.course.profiles, self.group_names)
+        except gpu.ProfileNotAllowed as err:
+            raise web.HTTPError(403, str(err)) from None
 
     def chosen_profile(self) -> Profile:
-        allowed = self.allowed_profiles()
-        if not allowed:
-            raise web.HTTPError(
-                403, f"No server profile in the course file is open to {self.user.name}'s groups"
+        # user_options may come through the REST API, never seeing the form: check again.
+        try:
+            return gpu.resolve_profile(
+                (self.user_options or {}).get("profile"), self.course.profiles, self.group_names
             )
-        slug = (self.user_options or {}).get("profile")
-        if slug is None:
-            return next((p for p in allowed if p.default), allowed[0])
-        for p in allowed:
-            if p.slug == slug:
-                return p
-        raise web.HTTPError(
-            403,
-            f"Profile {slug!r} is not available to you; choose one of: "
-            + ", ".join(p.display_name for p in allowed),
+        except gpu.ProfileNotAllowed as err:
+            raise web.HTTPError(403, str(err)) from None
+
+    # -- the container ------------------------------------------------------------------
+
+    async def _holders(self) -> list[dict]:
+        containers = await self.docker(
+            "containers", all=True, filters={"label": f"{LABEL_STACK}={self.stack}"}
         )
+        return gpu.holding_labels(containers)
 
-    # -- the container --------------------------------------------------------------------
-
-    def _apply_profile(self, profile: Profile) -> None:
-        self.cpu_limit = profile.cpu
-        self.mem_limit = memory_bytes(profile.memory)
-        self.extra_host_config = {
+    def _configure(self, profile: Profile, slot: gpu.Slot) -> None:
+        host_config = {
             "pids_limit": profile.pids,
             "security_opt": ["no-new-privileges:true"],
             # JupyterLab runs as uid 1000 and needs no capability at all.
             "cap_drop": ["ALL"],
-            "init": False,  # the image's entrypoint is tini
         }
+        request = slot.docker_device_request()
+        if request is not None:
+            host_config["device_requests"] = [request]
+        self.cpu_limit = profile.cpu
+        self.mem_limit = memory_bytes(profile.memory)
+        self.extra_host_config = host_config
         self.extra_create_kwargs = {
-            "labels": {
-                LABEL_STACK: self.stack,
-                LABEL_USER: self.user.name,
-                LABEL_PROFILE: profile.slug,
-            },
+            "labels": {LABEL_STACK: self.stack, **slot.labels(self.user.name, self.name)}
         }
+        volumes = dict(self.volumes)
         if self.is_staff:
-            self.volumes = {
-                **self.volumes,
-                f"{self.volume_prefix}-grading": {
-                    "bind": "/home/jovyan/grading",
-                    "mode": "rw",
-                },
+            volumes[f"{self.volume_prefix}-grading"] = {
+                "bind": "/home/jovyan/grading",
+                "mode": "rw",
             }
-        self.environment = {**self.environment, "COURSE_PROFILE": profile.slug}
+        self.volumes = volumes
+        self.environment = {
+            **self.environment,
+            "COURSE_PROFILE": profile.slug,
+            "COURSE_ROLE": "staff" if self.is_staff else "student",
+        }
 
     async def start(self):
-        # Whatever the form said, only the course's allowed images ever run.
+        # Whatever the request said, only the course's allowed images ever run.
         self.image = await self.check_allowed(self.image)
-        self._apply_profile(self.chosen_profile())
-        return await super().start()
+        profile = self.chosen_profile()
+        if profile.gpu.mode == "none":
+            self._configure(profile, gpu.Slot(profile.slug, "none"))
+            return await super().start()
+        async with self._gpu_lock:
+            allowed = gpu.allowed_profiles(self.course.profiles, self.group_names)
+            try:
+                slot = gpu.allocate(profile, self.inventory.gpus, await self._holders(), allowed)
+            except gpu.NoGpuSlot as err:
+                raise web.HTTPError(409, str(err)) from None
+            self.log.info("%s gets %s %s", self.user.name, slot.mode, ",".join(slot.devices))
+            self._configure(profile, slot)
+            return await super().start()

@@ -1,0 +1,200 @@
+"""Login storm: N students at once, from the login form to their first executed cell.
+
+    .venv/bin/python benchmarks/spawn.py --users 20 [--users 40 ...] [--variants course,stock]
+
+For each N and each variant it brings up a throw-away stack (its own names), runs N clients in
+parallel threads (login form -> start server -> kernel -> `1+1` over the websocket), and reports
+p50/p95/max time-to-ready, failures, the makespan, c (CPU-seconds per spawn, from a lone spawn
+first), the idle memory per student container and the hub's CPU and memory. The baseline variant
+`stock` is the same image and stack with DockerSpawner's stock settings (through the course
+folder's jupyterhub_config.d escape hatch), run in the same invocation for comparison.
+Results: printed as a table and written to benchmarks/results/spawn-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hubclient import HubClient  # noqa: E402
+from stackctl import new_stack, run  # noqa: E402
+
+STOCK_CONFIG = '''\
+# Benchmark baseline: DockerSpawner's stock settings on the same image and network.
+import os
+from dockerspawner import DockerSpawner
+c.JupyterHub.spawner_class = DockerSpawner
+c.DockerSpawner.image = "course-student:latest"
+c.DockerSpawner.network_name = os.environ["DOCKER_NETWORK_NAME"]
+c.DockerSpawner.use_internal_ip = True
+c.DockerSpawner.remove = True
+c.DockerSpawner.prefix = os.environ.get("CONTAINER_PREFIX", "jupyter")
+c.DockerSpawner.extra_create_kwargs = {"labels": {"org.course.stack": os.environ["STACK_NAME"]}}
+'''
+
+
+def course_dir(users: int, variant: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=f"spawnbench-{variant}-"))
+    shutil.copy(ROOT / "course.yml", folder / "course.yml")
+    lines = ["username,name,email,role,team", "instructor,Course Instructor,i@example.edu,instructor,"]
+    lines += [f"bench{i},Bench {i},bench{i}@example.edu,student," for i in range(1, users + 1)]
+    (folder / "roster.csv").write_text("\n".join(lines) + "\n")
+    if variant == "stock":
+        (folder / "jupyterhub_config.d").mkdir()
+        (folder / "jupyterhub_config.d" / "stock.py").write_text(STOCK_CONFIG)
+    folder.chmod(0o755)
+    return folder
+
+
+def cgroup_value(container_id: str, controller: str, name: str) -> int:
+    for base in (f"/sys/fs/cgroup/{controller}/docker/{container_id}",
+                 f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope"):
+        path = Path(base) / name
+        if path.exists():
+            return int(path.read_text().split()[0])
+    raise FileNotFoundError(f"no cgroup {controller}/{name} for {container_id[:12]}")
+
+
+def container_id(name: str) -> str:
+    return run("docker", "inspect", "-f", "{{.Id}}", name).stdout.strip()
+
+
+def cpu_seconds(cid: str) -> float:
+    try:
+        return cgroup_value(cid, "cpuacct", "cpuacct.usage") / 1e9
+    except FileNotFoundError:
+        return cgroup_value(cid, "cpu", "cpu.stat") / 1e6  # v2: usage_usec is the first line
+
+
+def memory_bytes(cid: str) -> int:
+    try:
+        return cgroup_value(cid, "memory", "memory.usage_in_bytes")
+    except FileNotFoundError:
+        return cgroup_value(cid, "memory", "memory.current")
+
+
+def one_student(stack, username: str) -> float:
+    start = time.monotonic()
+    client = HubClient(stack.url)
+    client.login(username, stack.password)
+    if not client.logged_in():
+        raise RuntimeError(f"{username}: login failed")
+    client.start_server(timeout=900)
+    kernel = client.kernel()
+    try:
+        if kernel.execute("1+1", timeout=300).strip() != "2":
+            raise RuntimeError(f"{username}: wrong answer")
+    finally:
+        kernel.close()
+    return time.monotonic() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(users: int, variant: str) -> dict:
+    folder = course_dir(users + 1, variant)
+    stack = new_stack(f"bench{variant}")
+    stack.course_dir = folder
+    try:
+        stack.up()
+        hub_id = container_id(f"{stack.name}_hub_1")
+        # A lone spawn first: c, the CPU-seconds one spawn costs (all containers' CPU).
+        before = sum(cpu_seconds(container_id(n)) for n in (f"{stack.name}_hub_1",
+                                                             f"{stack.name}_proxy_1"))
+        lone = one_student(stack, f"bench{users + 1}")
+        lone_id = container_id(stack.container_name(f"bench{users + 1}"))
+        after = sum(cpu_seconds(container_id(n)) for n in (f"{stack.name}_hub_1",
+                                                            f"{stack.name}_proxy_1"))
+        c = cpu_seconds(lone_id) + (after - before)
+
+        hub_cpu0 = cpu_seconds(hub_id)
+        hub_mem_peak = 0
+        stop = threading.Event()
+
+        def sample():
+            nonlocal hub_mem_peak
+            while not stop.is_set():
+                hub_mem_peak = max(hub_mem_peak, memory_bytes(hub_id))
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.monotonic()
+        times, failures = [], []
+        with cf.ThreadPoolExecutor(max_workers=users) as pool:
+            futures = {pool.submit(one_student, stack, f"bench{i}"): i for i in range(1, users + 1)}
+            for future in cf.as_completed(futures):
+                try:
+                    times.append(future.result())
+                except Exception as err:  # noqa: BLE001  (a failure is a result here)
+                    failures.append(f"bench{futures[future]}: {err}")
+        makespan = time.monotonic() - t0
+        stop.set()
+        sampler.join()
+        hub_cpu = cpu_seconds(hub_id) - hub_cpu0
+        time.sleep(10)  # let the servers settle to idle
+        mems = [memory_bytes(container_id(stack.container_name(f"bench{i}")))
+                for i in range(1, users + 1) if f"bench{i}" not in " ".join(failures)]
+        cores = os.cpu_count() or 1
+        return {
+            "variant": variant, "users": users, "failures": len(failures),
+            "failure_reasons": failures[:5],
+            "p50_s": round(statistics.median(times), 1) if times else None,
+            "p95_s": round(percentile(times, 0.95), 1) if times else None,
+            "max_s": round(max(times), 1) if times else None,
+            "makespan_s": round(makespan, 1),
+            "c_cpu_s_per_spawn": round(c, 2),
+            "ideal_makespan_s": round(users * c / cores, 1),
+            "idle_mem_per_container_mib": round(statistics.median(mems) / 2**20) if mems else None,
+            "hub_cpu_s": round(hub_cpu, 1),
+            "hub_mem_peak_mib": round(hub_mem_peak / 2**20),
+        }
+    finally:
+        stack.down()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, action="append", help="concurrent students (repeat)")
+    parser.add_argument("--variants", default="course,stock")
+    args = parser.parse_args()
+    results = []
+    for users in args.users or [20]:
+        for variant in args.variants.split(","):
+            print(f"--- {variant}, {users} students ...", flush=True)
+            results.append(measure(users, variant))
+            print(json.dumps(results[-1]), flush=True)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (out / f"spawn-{stamp}.json").write_text(json.dumps({
+        "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
+        "results": results}, indent=2))
+    keys = ["variant", "users", "failures", "p50_s", "p95_s", "max_s", "makespan_s",
+            "c_cpu_s_per_spawn", "ideal_makespan_s", "idle_mem_per_container_mib", "hub_cpu_s",
+            "hub_mem_peak_mib"]
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in results:
+        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()
