@@ -41,7 +41,7 @@ class HubStub(BaseHTTPRequestHandler):
 def hub_url():
     HubStub.calls, HubStub.gone = [], set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), HubStub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hub/api"
     server.shutdown()
