@@ -56,6 +56,24 @@ class Publication:
     def changed(self) -> bool:
         return self.commit is not None
 
+    def summary(self) -> str:
+        weeks = ", ".join(str(w) for w in self.weeks) or "none"
+        if not self.changed:
+            return f"labs up to date on {self.branch} (released weeks: {weeks}); no commit"
+        counts = (
+            f"{len(self.added)} added, {len(self.modified)} changed, {len(self.deleted)} removed"
+        )
+        return f"published {self.commit[:12]} on {self.branch}: weeks {weeks} ({counts})"
+
+
+def parse_now(text: str | None, course: Course) -> dt.datetime:
+    """The CLI's --now: ISO 8601, naive values read in the course's time zone; None is the
+    real time."""
+    if not text:
+        return dt.datetime.now(dt.UTC)
+    when = dt.datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=course.tz)
+
 
 def repo_location(course: Course) -> str:
     """Where publication pushes: the course file's external remote, else the served repo."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.publish import PublishError, lab_problems, publish
+from hub.publish import PublishError, lab_problems, parse_now, publish
 
 from .conftest import clone, git, utc
 
@@ -60,6 +60,8 @@ def test_nothing_new_makes_no_commit(course, labs, bare_repo):
     first = publish(course, labs, BETWEEN_2_AND_3, repo=bare_repo)
     again = publish(course, labs, utc("2026-09-28T09:00"), repo=bare_repo)
     assert not again.changed and again.commit is None
+    assert again.summary() == "labs up to date on main (released weeks: 1, 2); no commit"
+    assert first.summary().endswith("on main: weeks 1, 2 (7 added, 0 changed, 0 removed)")
     assert git("rev-parse", "main", cwd=bare_repo).strip() == first.commit
 
 
@@ -151,3 +153,9 @@ def test_before_any_release_the_repo_holds_only_a_readme(course, labs, bare_repo
 def test_naive_clock_is_rejected(course, labs, bare_repo):
     with pytest.raises(ValueError, match="aware"):
         publish(course, labs, BETWEEN_2_AND_3.replace(tzinfo=None), repo=bare_repo)
+
+
+def test_cli_clock_reads_naive_times_in_the_course_zone(course):
+    assert parse_now("2026-09-30T18:30", course) == utc("2026-09-30T17:30")
+    assert parse_now("2026-09-30T17:30+00:00", course) == utc("2026-09-30T17:30")
+    assert parse_now(None, course).tzinfo is not None
