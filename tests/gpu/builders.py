@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from hub.course import Gpu, GpuSpec, MigInstance, Profile
 
 
@@ -39,9 +37,3 @@ def mig_gpu(index: int, slices: int) -> Gpu:
         uuid=f"GPU-{index}",
         mig=[MigInstance(uuid=f"MIG-{index}-{s}", profile="1g.10gb") for s in range(slices)],
     )
-
-
-@pytest.fixture
-def gpus() -> list[Gpu]:
-    """Two whole GPUs and one split into 3 MIG slices."""
-    return [*plain_gpus(2), mig_gpu(2, 3)]

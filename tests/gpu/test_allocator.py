@@ -9,7 +9,8 @@ from hub.gpu.allocator import (
     holding_labels,
     occupancy_from_labels,
 )
-from tests.gpu.conftest import CPU, FULL, MIG, PROFILES, SHARED, profile
+
+from .builders import CPU, FULL, MIG, PROFILES, SHARED, profile
 
 
 def take(profile_, gpus, holders, allowed=PROFILES):

@@ -20,7 +20,8 @@ from hub.gpu.allocator import (
     holding_labels,
     occupancy_from_labels,
 )
-from tests.gpu.conftest import profile
+
+from .builders import profile
 
 MIG_KINDS = ["1g.10gb", "3g.40gb"]
 

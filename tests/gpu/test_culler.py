@@ -11,7 +11,8 @@ from hub.gpu.allocator import Slot
 from hub.gpu.culler import Culler, HubClient
 from hub.gpu.notices import notice_for, read_notices, record_notice
 from hub.gpu.sampler import NvmlSampler, container_of_pid
-from tests.gpu.fake_nvml import a100_with_migs
+
+from .fake_nvml import a100_with_migs
 
 T0 = dt.datetime(2026, 10, 7, 18, 30, tzinfo=dt.UTC)
 TOKEN = "test-token"

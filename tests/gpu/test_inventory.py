@@ -10,7 +10,8 @@ from hub.gpu.inventory import (
     parse_query_gpu,
     parse_smi_list,
 )
-from tests.gpu.fake_nvml import GIB, FakeGpu, FakeNvml, a100_with_migs
+
+from .fake_nvml import GIB, FakeGpu, FakeNvml, a100_with_migs
 
 DATA = Path(__file__).parent / "data"
 

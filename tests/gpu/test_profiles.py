@@ -10,7 +10,8 @@ from hub.gpu.profiles import (
     options_from_form,
     resolve_profile,
 )
-from tests.gpu.conftest import CPU, FULL, MIG, PROFILES, SHARED, profile
+
+from .builders import CPU, FULL, MIG, PROFILES, SHARED, profile
 
 
 class FormReader(HTMLParser):
