@@ -1,7 +1,11 @@
 """`course`: the staff and admin command line.
 
-    course validate [--course course.yml]     check the course file, roster and labs; exit 1 on errors
-    course roster sync                        bring ngshare in line with the roster
+    course validate                  check the course file, roster and labs (exit 1 on errors)
+    course roster sync               bring ngshare in line with the roster
+    course publish-labs [--now T]    publish the labs released by now (T: ISO time, for tests)
+    course links [--all]             one nbgitpuller link per released week
+
+`--course FILE` (default $COURSE_FILE or ./course.yml) chooses the course.
 """
 
 from __future__ import annotations
@@ -21,12 +25,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-def default_course_file() -> str:
-    return os.environ.get("COURSE_FILE", "course.yml")
-
-
 def collect_problems(course_file: Path) -> list[Problem]:
     """Every problem with the course file, its roster and its lab folders, all at once."""
+    from hub.publish import lab_problems
+
     try:
         course = load_course(course_file)
     except CourseFileError as e:
@@ -36,28 +38,21 @@ def collect_problems(course_file: Path) -> list[Problem]:
         load_roster(course_file.parent / course.roster)
     except RosterError as e:
         problems += e.problems
-    labs_dir = course_file.parent / "labs"
-    for i, week in enumerate(course.weeks):
-        if week.lab and not (labs_dir / week.lab).is_dir():
-            problems.append(Problem(
-                str(course_file), f"weeks[{i}].lab",
-                f"week {week.week}'s lab folder {labs_dir / week.lab} does not exist",
-            ))
+    problems += lab_problems(course, course_file.parent / "labs", str(course_file))
     return problems
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    course_file = Path(args.course)
-    problems = collect_problems(course_file)
+    problems = collect_problems(args.course)
     if problems:
         err.print(f"[bold red]{len(problems)} problem(s)[/] in the course setup:")
         for p in problems:
             err.print(f"  {p}", markup=False)
         return 1
-    course = load_course(course_file)
-    roster = load_roster(course_file.parent / course.roster)
+    course = load_course(args.course)
+    roster = load_roster(args.course.parent / course.roster)
     out.print(
-        f"[green]ok[/] {course_file}: {course.course.title} ({course.course.id}), "
+        f"[green]ok[/] {args.course}: {course.course.title} ({course.course.id}), "
         f"{len(course.weeks)} weeks, {len(course.assignments)} assignments, "
         f"{len(roster.students)} students, {len(roster.staff)} staff"
     )
@@ -67,26 +62,63 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_roster_sync(args: argparse.Namespace) -> int:
     from hub.ngshare_sync import sync_from_files
 
-    out.print(str(sync_from_files(Path(args.course))))
+    out.print(str(sync_from_files(args.course)), markup=False)
+    return 0
+
+
+def cmd_publish_labs(args: argparse.Namespace) -> int:
+    from hub.publish import parse_now, publish
+
+    course = load_course(args.course)
+    publication = publish(
+        course, args.course.parent / "labs", parse_now(args.now, course), repo=args.repo
+    )
+    out.print(publication.summary(), markup=False)
+    return 0
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from hub.links import link_lines
+    from hub.publish import parse_now
+
+    course = load_course(args.course)
+    for line in link_lines(course, parse_now(args.now, course), args.base_url, args.all):
+        out.print(line, markup=False)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description="Run the course: staff and admin tools")
+    parser = argparse.ArgumentParser(prog="course", description="staff and admin tools")
     parser.add_argument(
-        "--course", default=default_course_file(),
+        "--course", type=Path, default=Path(os.environ.get("COURSE_FILE", "course.yml")),
         help="the course file (default: $COURSE_FILE or ./course.yml)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     sub.add_parser("validate", help="check course file, roster and labs").set_defaults(
         func=cmd_validate
     )
+
     roster = sub.add_parser("roster", help="roster tools").add_subparsers(
-        dest="roster_command", required=True
+        dest="roster_command", required=True, metavar="ACTION"
     )
     roster.add_parser("sync", help="bring ngshare in line with the roster").set_defaults(
         func=cmd_roster_sync
     )
+
+    publish = sub.add_parser("publish-labs", help="publish the labs released by now")
+    publish.add_argument("--now", help="ISO 8601 time to publish as of (default: now)")
+    publish.add_argument("--repo", help="git repository (default: the course's lab source)")
+    publish.set_defaults(func=cmd_publish_labs)
+
+    links = sub.add_parser("links", help="nbgitpuller links of the released weeks")
+    links.add_argument("--all", action="store_true", help="every week, open or not")
+    links.add_argument("--now", help="ISO 8601 time (default: now)")
+    links.add_argument(
+        "--base-url", default=os.environ.get("PUBLIC_URL", "/"),
+        help="the hub's public URL (default: $PUBLIC_URL or /)",
+    )
+    links.set_defaults(func=cmd_links)
     return parser
 
 

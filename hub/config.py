@@ -118,10 +118,10 @@ def apply_services(c: Config, course: Course, settings: Settings) -> None:
             ],
         },
         {
-            # Syncs the roster into ngshare at every hub start, then waits (hub.ngshare_sync).
+            # Roster sync into ngshare at start; publishes each lab at its release.
             "name": COURSE_ADMIN_SERVICE,
             "api_token": read_secret("course_admin_token", settings.secrets_dir),
-            "command": [sys.executable, "-m", "hub.ngshare_sync", "--serve"],
+            "command": [sys.executable, "-m", "hub.admin_service"],
             "environment": {"COURSE_FILE": str(settings.course_file)},
         },
     ]

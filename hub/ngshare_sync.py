@@ -3,8 +3,8 @@
 Idempotent: it adds or updates what differs and reports what it did. Nobody is removed: a student
 who leaves the roster keeps their submissions in ngshare (the hub stops admitting them).
 
-    python -m hub.ngshare_sync            # once (what `course roster sync` calls)
-    python -m hub.ngshare_sync --serve    # the hub's course-admin service: sync at start, wait
+    python -m hub.ngshare_sync     # once (what `course roster sync` calls; hub.admin_service
+                                   # runs it at every hub start)
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
-import sys
-import time
 from pathlib import Path
 
 from hub.course import load_course
-from hub.ngshare import Ngshare, NgshareError
+from hub.ngshare import Ngshare
 from hub.roster import Person, Roster, load_roster
 
 
@@ -91,37 +88,13 @@ def sync_from_files(course_file: Path, ngshare: Ngshare | None = None) -> SyncRe
     return sync(ngshare or Ngshare.from_env(), course.course.id, roster)
 
 
-def serve(course_file: Path) -> None:
-    """Sync once ngshare answers (it may start after the hub), then idle until stopped."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    ngshare = Ngshare(
-        os.environ.get("NGSHARE_URL", "http://ngshare:10101/services/ngshare"),
-        os.environ["JUPYTERHUB_API_TOKEN"],
-    )
-    delay = 1.0
-    while True:
-        try:
-            print(sync_from_files(course_file, ngshare), flush=True)
-            break
-        except (NgshareError, OSError) as err:  # requests' errors are OSErrors
-            print(f"roster sync: waiting for ngshare ({err})", flush=True)
-            time.sleep(delay)
-            delay = min(delay * 2, 30)
-    while True:
-        time.sleep(3600)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", action="store_true", help="sync, then wait (hub service)")
     parser.add_argument(
         "--course-file", default=os.environ.get("COURSE_FILE", "/srv/course/course.yml")
     )
     args = parser.parse_args(argv)
-    if args.serve:
-        serve(Path(args.course_file))
-    else:
-        print(sync_from_files(Path(args.course_file)))
+    print(sync_from_files(Path(args.course_file)))
 
 
 if __name__ == "__main__":

@@ -152,5 +152,6 @@ def load_roster(path: str | Path) -> Roster:
     except OSError as err:
         raise RosterError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
     except UnicodeDecodeError:
-        raise RosterError([Problem(str(path), "", "not UTF-8 text; save the CSV as UTF-8")]) from None
+        problem = Problem(str(path), "", "not UTF-8 text; save the CSV as UTF-8")
+        raise RosterError([problem]) from None
     return parse_roster(text, str(path))
