@@ -9,7 +9,9 @@ Rules:
 - `mig`: a free MIG instance of the profile's `mig_profile`;
 - `exclusive`: a whole GPU nobody uses;
 - a GPU held exclusively takes no shared users and the other way round; GPUs that have
-  MIG instances are used for `mig` only.
+  MIG instances are used for `mig` only;
+- a profile whose `gpu.gpus` lists GPU indexes uses those GPUs only (empty: every GPU), so a
+  course can keep some GPUs for students and others for projects.
 The caller must hold one lock from reading the labels until the container exists, or two
 spawns could pick the same free slot.
 """
@@ -148,10 +150,16 @@ def occupancy_from_labels(labels: Iterable[Mapping[str, str]]) -> Occupancy:
 # -- choosing -------------------------------------------------------------------------------
 
 
+def permitted_gpus(profile: Profile, gpus: Sequence[Gpu]) -> list[Gpu]:
+    """The GPUs this profile may use: those in `gpu.gpus`, or all when it is empty."""
+    only = set(profile.gpu.gpus)
+    return [g for g in gpus if not only or g.index in only]
+
+
 def _shared_candidates(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) -> list[Gpu]:
     limit = profile.gpu.students_per_gpu
     return [
-        g for g in gpus
+        g for g in permitted_gpus(profile, gpus)
         if not g.mig and g.uuid not in occ.exclusive and occ.load(g) < limit
     ]
 
@@ -159,7 +167,7 @@ def _shared_candidates(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) ->
 def _free_migs(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) -> list[str]:
     return [
         m.uuid
-        for g in sorted(gpus, key=lambda g: g.index)
+        for g in sorted(permitted_gpus(profile, gpus), key=lambda g: g.index)
         for m in g.mig
         if m.profile == profile.gpu.mig_profile and m.uuid not in occ.mig
     ]
@@ -172,6 +180,7 @@ def capacity(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) -> tuple[int
     offers no shared places, and one with shared users offers no exclusive place.
     """
     mode = profile.gpu.mode
+    gpus = permitted_gpus(profile, gpus)
     if mode == "shared":
         usable = [g for g in gpus if not g.mig and g.uuid not in occ.exclusive]
         used = sum(occ.load(g) for g in usable)
@@ -197,7 +206,7 @@ def free_places(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) -> int | 
     if mode == "mig":
         return len(_free_migs(profile, gpus, occ))
     if mode == "exclusive":
-        return sum(occ.gpu_is_free(g) for g in gpus)
+        return sum(occ.gpu_is_free(g) for g in permitted_gpus(profile, gpus))
     raise ValueError(f"unknown GPU mode {mode!r} in profile {profile.slug!r}")
 
 
@@ -216,7 +225,8 @@ def choose(profile: Profile, gpus: Sequence[Gpu], occ: Occupancy) -> Slot | None
         free = _free_migs(profile, gpus, occ)
         return Slot(profile.slug, mode, (free[0],)) if free else None
     if mode == "exclusive":
-        free = sorted((g for g in gpus if occ.gpu_is_free(g)), key=lambda g: g.index)
+        permitted = permitted_gpus(profile, gpus)
+        free = sorted((g for g in permitted if occ.gpu_is_free(g)), key=lambda g: g.index)
         return Slot(profile.slug, mode, (free[0].uuid,)) if free else None
     raise ValueError(f"unknown GPU mode {mode!r} in profile {profile.slug!r}")
 

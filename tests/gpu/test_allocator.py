@@ -6,11 +6,12 @@ from hub.gpu.allocator import (
     Slot,
     allocate,
     capacity,
+    free_places,
     holding_labels,
     occupancy_from_labels,
 )
 
-from .builders import CPU, FULL, MIG, PROFILES, SHARED, profile
+from .builders import CPU, FULL, MIG, PROFILES, SHARED, mig_gpu, plain_gpus, profile
 
 
 def take(profile_, gpus, holders, allowed=PROFILES):
@@ -166,3 +167,79 @@ def test_docker_sdk_turns_either_form_into_the_same_host_config():
         {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["GPU-0"], "Capabilities": [["gpu"]],
          "Options": {}}
     ]
+
+
+# -- profiles limited to some GPUs (gpu.gpus) --------------------------------------------
+
+
+def test_pinned_exclusive_leaves_the_other_gpus_for_shared():
+    gpus = plain_gpus(3)
+    full = profile("full", "exclusive", gpus=[2])
+    shared = profile("shared", "shared", students_per_gpu=2, gpus=[0, 1])
+    holders = []
+    assert take(full, gpus, holders, [shared, full]).devices == ("GPU-2",)
+    with pytest.raises(NoGpuSlot, match=r"is full \(1 of 1 places in use\)"):
+        take(full, gpus, holders, [shared, full])
+    picks = [take(shared, gpus, holders, [shared, full]).devices for _ in range(4)]
+    assert sorted(picks) == [("GPU-0",), ("GPU-0",), ("GPU-1",), ("GPU-1",)]
+    with pytest.raises(NoGpuSlot, match=r"is full \(4 of 4 places in use\)"):
+        take(shared, gpus, holders, [shared, full])
+
+
+def test_pinned_shared_is_full_although_other_gpus_are_idle():
+    gpus = plain_gpus(2)
+    shared = profile("shared", "shared", students_per_gpu=1, gpus=[1])
+    holders = []
+    assert take(shared, gpus, holders).devices == ("GPU-1",)
+    with pytest.raises(NoGpuSlot, match=r"is full \(1 of 1 places in use\)"):
+        take(shared, gpus, holders)
+    occ = occupancy_from_labels(holders)
+    assert capacity(shared, gpus, occ) == (1, 1)
+    assert free_places(shared, gpus, occ) == 0
+    assert free_places(FULL, gpus, occ) == 1, "an unpinned profile still sees GPU 0"
+
+
+def test_pinned_mig_uses_only_slices_of_its_gpus():
+    gpus = [mig_gpu(0, 2), mig_gpu(1, 2)]
+    mig = profile("mig", "mig", mig_profile="1g.10gb", gpus=[1])
+    holders = []
+    assert [take(mig, gpus, holders).devices[0] for _ in range(2)] == ["MIG-1-0", "MIG-1-1"]
+    with pytest.raises(NoGpuSlot, match=r"\(2 of 2 places in use\)"):
+        take(mig, gpus, holders)
+
+
+def test_pinned_to_a_gpu_the_server_lacks_says_no_gpu():
+    gpus = plain_gpus(2)
+    with pytest.raises(NoGpuSlot, match="has no GPU on this server"):
+        allocate(profile("full", "exclusive", gpus=[5]), gpus, [])
+
+
+def test_pinned_capacity_counts_only_its_gpus():
+    gpus = plain_gpus(4)
+    shared = profile("shared", "shared", students_per_gpu=3, gpus=[0, 1])
+    full = profile("full", "exclusive", gpus=[1, 2])
+    occ = occupancy_from_labels([Slot("full", "exclusive", ("GPU-1",)).labels("u")])
+    assert capacity(shared, gpus, occ) == (0, 3), "GPU-1 is held whole"
+    assert free_places(shared, gpus, occ) == 3
+    assert capacity(full, gpus, occ) == (1, 2)
+    assert free_places(full, gpus, occ) == 1
+
+
+def test_a_profile_pool_keeps_gpus_apart(gpus):
+    students = profile("shared", "shared", students_per_gpu=2, gpus=[0])
+    projects = profile("full", "exclusive", gpus=[1])
+    holders = []
+    assert {take(students, gpus, holders).devices for _ in range(2)} == {("GPU-0",)}
+    with pytest.raises(NoGpuSlot, match=r"is full \(2 of 2 places in use\)"):
+        take(students, gpus, holders)
+    assert take(projects, gpus, holders).devices == ("GPU-1",)
+    with pytest.raises(NoGpuSlot):
+        take(projects, gpus, holders)
+
+
+def test_a_mig_pool_limits_the_slices(gpus):
+    elsewhere = profile("mig", "mig", mig_profile="1g.10gb", gpus=[0, 1])
+    with pytest.raises(NoGpuSlot, match="has no GPU on this server"):
+        allocate(elsewhere, gpus, [])
+    here = profile("mig", "mig", mig_profile="1g.10gb", gpus=[2])
+    assert allocate(here, gpus, []).devices == ("MIG-2-0",)

@@ -40,15 +40,24 @@ def inventories(draw) -> list[Gpu]:
 
 
 @st.composite
-def profile_sets(draw):
+def profile_sets(draw, pools: bool = True):
+    def pool():  # GPU indexes the profile may use; often empty (= all)
+        if not pools:
+            return []
+        return draw(st.one_of(st.just([]), st.lists(st.integers(0, 5), unique=True)))
+
     return [
         profile("cpu"),
-        profile("shared", "shared", students_per_gpu=draw(st.integers(1, 4))),
-        profile("shared-big", "shared", students_per_gpu=draw(st.integers(1, 6))),
-        profile("mig", "mig", mig_profile="1g.10gb"),
-        profile("mig3", "mig", mig_profile="3g.40gb"),
-        profile("full", "exclusive"),
+        profile("shared", "shared", students_per_gpu=draw(st.integers(1, 4)), gpus=pool()),
+        profile("shared-big", "shared", students_per_gpu=draw(st.integers(1, 6)), gpus=pool()),
+        profile("mig", "mig", mig_profile="1g.10gb", gpus=pool()),
+        profile("mig3", "mig", mig_profile="3g.40gb", gpus=pool()),
+        profile("full", "exclusive", gpus=pool()),
     ]
+
+
+def in_pool(p, gpu) -> bool:
+    return not p.gpu.gpus or gpu.index in p.gpu.gpus
 
 
 spawn = st.tuples(st.just("spawn"), st.integers(0, 5))
@@ -71,20 +80,20 @@ class Ledger:
         for device in slot.devices:
             table[device] += sign
 
-    def eligible_shared(self, k):
-        return [g for g in self.gpus
-                if not g.mig and not self.exclusive[g.uuid] and self.shared[g.uuid] < k]
+    def eligible_shared(self, p):
+        return [g for g in self.gpus if in_pool(p, g) and not g.mig
+                and not self.exclusive[g.uuid] and self.shared[g.uuid] < p.gpu.students_per_gpu]
 
     def has_room(self, p) -> bool:
         mode = p.gpu.mode
         if mode == "shared":
-            return bool(self.eligible_shared(p.gpu.students_per_gpu))
+            return bool(self.eligible_shared(p))
         if mode == "mig":
             return any(m.profile == p.gpu.mig_profile and not self.mig[m.uuid]
-                       for g in self.gpus for m in g.mig)
+                       for g in self.gpus if in_pool(p, g) for m in g.mig)
         if mode == "exclusive":
             return any(not g.mig and not self.shared[g.uuid] and not self.exclusive[g.uuid]
-                       for g in self.gpus)
+                       for g in self.gpus if in_pool(p, g))
         return True
 
     def check(self, profiles):
@@ -124,6 +133,8 @@ def run(gpus, profiles, ops, on_spawn=None):
                 assert not ledger.has_room(p), f"{p.slug} refused although a slot was free"
                 continue
             assert ledger.has_room(p)
+            gpu_of = {g.uuid: g for g in gpus} | {m.uuid: g for g in gpus for m in g.mig}
+            assert all(in_pool(p, gpu_of[d]) for d in slot.devices), "slot outside the pool"
             if on_spawn:
                 on_spawn(p, slot, ledger)
             ledger.add(slot)
@@ -151,7 +162,8 @@ def run(gpus, profiles, ops, on_spawn=None):
 def shared_spawn_takes_least_loaded(p, slot, ledger):
     if slot.mode != "shared":
         return
-    eligible = ledger.eligible_shared(p.gpu.students_per_gpu)
+    eligible = ledger.eligible_shared(p)
+    assert in_pool(p, next(g for g in ledger.gpus if g.uuid == slot.devices[0]))
     lowest = min(ledger.shared[g.uuid] for g in eligible)
     assert ledger.shared[slot.devices[0]] == lowest, "shared spawn not on a least-loaded GPU"
 
@@ -167,7 +179,7 @@ spawns_only = st.lists(st.one_of(st.tuples(st.just("spawn"), st.integers(0, 5)),
 
 
 @settings(max_examples=200, deadline=None)
-@given(inventories(), profile_sets(), spawns_only)
+@given(inventories(), profile_sets(pools=False), spawns_only)
 def test_without_stops_shared_load_stays_within_one(gpus, profiles, ops):
     ledger = run(gpus, profiles, ops)
     pool = [ledger.shared[g.uuid] for g in gpus if not g.mig and not ledger.exclusive[g.uuid]]
