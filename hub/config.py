@@ -161,8 +161,20 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
     c.CourseSpawner.volume_prefix = settings.volume_prefix
 
 
+def apply_home(c: Config, settings: Settings) -> None:
+    """The course home page and the stable per-week links (/hub/course/week/N)."""
+    from hub.handlers import course_handlers
+    from hub.home import TEMPLATES_DIR, course_file, hub_template_vars
+
+    get_course = course_file(settings.course_file)  # rereads course.yml when it changes
+    c.JupyterHub.template_paths = [str(TEMPLATES_DIR)]
+    c.JupyterHub.template_vars = hub_template_vars(get_course)  # called per request and user
+    c.JupyterHub.extra_handlers = course_handlers(get_course)
+
+
 def apply_all(c: Config, course: Course, roster: Roster, settings: Settings) -> None:
     apply_hub(c, settings)
+    apply_home(c, settings)
     apply_users(c, course, roster)
     apply_auth(c, course, settings)
     apply_services(c, course, settings)

@@ -34,11 +34,23 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def course_copy(folder: Path) -> Path:
+    """The sample course (course.yml, roster.csv, labs/) in a folder tests may change."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "course.yml", folder / "course.yml")
+    shutil.copy(root / "roster.csv", folder / "roster.csv")
+    shutil.copytree(root / "labs", folder / "labs",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    folder.chmod(0o755)
+    return folder
+
+
 @pytest.fixture(scope="session")
-def stack(request):
+def stack(request, tmp_path_factory):
     """The whole course stack, up once per test session under its own names."""
     require_docker()
     s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest"))
+    s.course_dir = course_copy(tmp_path_factory.mktemp("course"))
     try:
         s.up()
     except Exception:
