@@ -6,13 +6,16 @@ the reason for the student's home page. Idle CPU-only servers are left to the no
 jupyterhub-idle-culler.
 
 Run as a hub service (the hub gives it JUPYTERHUB_API_TOKEN and JUPYTERHUB_API_URL):
-    python -m hub.gpu.culler --timeout 3600 --every 60 --notices /srv/jupyterhub/gpu-notices.json
-Its role needs the scope `delete:servers` only.
+    python -m hub.gpu.culler --every 60 --notices /srv/jupyterhub/data/gpu-notices.json
+The timeout and the busy threshold come from the course file (`culler.gpu_timeout_seconds`,
+`culler.gpu_busy_percent`; the file is $COURSE_FILE, default /srv/course/course.yml);
+`--timeout`/`--threshold` override them. Its role needs the scope `delete:servers` only.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -31,6 +34,7 @@ from hub.gpu.activity import (
     servers_to_stop,
     update_last_busy,
 )
+from hub.gpu.allocator import LABEL_DEVICES
 from hub.gpu.notices import record_notice
 
 log = logging.getLogger("gpu-culler")
@@ -116,34 +120,67 @@ class Culler:
         return done
 
 
-def _docker_containers() -> list[Mapping]:
+DEFAULT_COURSE_FILE = "/srv/course/course.yml"
+STACK_LABEL = "org.course.stack"  # hub.spawner.LABEL_STACK (not imported: no dockerspawner here)
+
+
+def _docker_containers(stack: str | None) -> list[Mapping]:
     import docker
 
-    return docker.APIClient().containers(filters={"label": "course.gpu.devices"})
+    labels = [LABEL_DEVICES] + ([f"{STACK_LABEL}={stack}"] if stack else [])
+    return docker.APIClient().containers(filters={"label": labels})  # all labels must match
 
 
-def _display_names(course_file: str | None) -> dict[str, str]:
-    if not course_file:
-        return {}
-    from hub.course import load_course
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the culler takes from the course file, after the command line's overrides."""
 
-    return {p.slug: p.display_name for p in load_course(course_file).profiles}
+    timeout: dt.timedelta
+    threshold: float
+    display_names: Mapping[str, str]
+
+
+def settings_from(course_file: str, timeout: int | None, threshold: float | None) -> Settings:
+    """The course file's GPU culler settings; a flag given on the command line wins.
+
+    A missing or invalid course file stops the service with the file's problems: guessing
+    a timeout would stop students' servers on a schedule nobody chose.
+    """
+    from hub.course import CourseFileError, load_course
+
+    try:
+        course = load_course(course_file)
+    except CourseFileError as err:
+        raise SystemExit(f"gpu-culler: {err}") from None
+    return Settings(
+        timeout=dt.timedelta(
+            seconds=course.culler.gpu_timeout_seconds if timeout is None else timeout
+        ),
+        threshold=course.culler.gpu_busy_percent if threshold is None else threshold,
+        display_names={p.slug: p.display_name for p in course.profiles},
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=int, default=3600, help="idle seconds before a stop")
+    parser.add_argument("--timeout", type=int,
+                        help="idle seconds before a stop (default: culler.gpu_timeout_seconds)")
     parser.add_argument("--every", type=int, default=60, help="seconds between samples")
-    parser.add_argument("--threshold", type=float, default=5.0, help="busy at this %% or more")
+    parser.add_argument("--threshold", type=float,
+                        help="busy at this %% or more (default: culler.gpu_busy_percent)")
     parser.add_argument("--per-process", action="store_true",
                         help="judge shared GPUs per container (needs the host PID namespace)")
     parser.add_argument("--notices", type=Path, help="JSON file of stop reasons for the hub")
-    parser.add_argument("--course", help="course file, for the profiles' display names")
+    parser.add_argument("--course", default=os.environ.get("COURSE_FILE", DEFAULT_COURSE_FILE),
+                        help="course file: culler settings and profile names ($COURSE_FILE)")
+    parser.add_argument("--stack", default=os.environ.get("STACK_NAME"),
+                        help="judge only this stack's containers ($STACK_NAME; default: all)")
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # os.environ[...]: a missing setting stops the service with its name.
     hub = HubClient(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
+    settings = settings_from(args.course, args.timeout, args.threshold)
 
     from hub.gpu.sampler import NvmlSampler
 
@@ -156,15 +193,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(message) from err
     culler = Culler(
         sample=sampler.sample,
-        list_containers=_docker_containers,
+        list_containers=lambda: _docker_containers(args.stack),
         hub=hub,
-        timeout=dt.timedelta(seconds=args.timeout),
-        threshold=args.threshold,
+        timeout=settings.timeout,
+        threshold=settings.threshold,
         per_process=args.per_process,
         notices=args.notices,
-        display_names=_display_names(args.course),
+        display_names=settings.display_names,
     )
-    log.info("watching GPU slots: timeout %ss, sampling every %ss", args.timeout, args.every)
+    log.info(
+        "watching GPU slots: idle after %ss below %s%% busy, sampling every %ss",
+        int(settings.timeout.total_seconds()), settings.threshold, args.every,
+    )
     try:
         while True:
             try:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from hub.course import Gpu, GpuSpec, MigInstance, Profile
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def profile(slug: str, mode: str = "none", groups=("students", "staff"), **gpu) -> Profile:
@@ -37,3 +43,12 @@ def mig_gpu(index: int, slices: int) -> Gpu:
         uuid=f"GPU-{index}",
         mig=[MigInstance(uuid=f"MIG-{index}-{s}", profile="1g.10gb") for s in range(slices)],
     )
+
+
+def write_course(path: Path, **culler) -> Path:
+    """The sample course file with `culler:` settings replaced; returns its path."""
+    data = yaml.safe_load((ROOT / "course.yml").read_text(encoding="utf-8"))
+    data["culler"] = {**data.get("culler", {}), **culler}
+    data["roster"] = str(ROOT / data.get("roster", "roster.csv"))
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path

@@ -12,6 +12,7 @@ from hub.gpu.culler import Culler, HubClient
 from hub.gpu.notices import notice_for, read_notices, record_notice
 from hub.gpu.sampler import NvmlSampler, container_of_pid
 
+from .builders import write_course
 from .fake_nvml import a100_with_migs
 
 T0 = dt.datetime(2026, 10, 7, 18, 30, tzinfo=dt.UTC)
@@ -171,7 +172,15 @@ def test_service_needs_the_hub_api_settings(monkeypatch):
         culler.main(["--once"])
 
 
-def test_service_without_nvml_exits_saying_why(monkeypatch, hub_url):
+@pytest.fixture
+def course_env(monkeypatch, tmp_path):
+    """COURSE_FILE pointing at a course file with GPU culler settings."""
+    path = write_course(tmp_path / "course.yml", gpu_timeout_seconds=600, gpu_busy_percent=10)
+    monkeypatch.setenv("COURSE_FILE", str(path))
+    return path
+
+
+def test_service_without_nvml_exits_saying_why(monkeypatch, hub_url, course_env):
     from hub.gpu import culler
 
     monkeypatch.setenv("JUPYTERHUB_API_URL", hub_url)
@@ -181,7 +190,9 @@ def test_service_without_nvml_exits_saying_why(monkeypatch, hub_url):
         culler.main(["--once"])
 
 
-def test_service_runs_a_round_with_nvml_docker_and_the_hub(monkeypatch, hub_url, tmp_path):
+def test_service_runs_a_round_with_nvml_docker_and_the_hub(
+    monkeypatch, hub_url, tmp_path, course_env
+):
     from hub.gpu import culler
 
     nvml = a100_with_migs()
@@ -189,7 +200,7 @@ def test_service_runs_a_round_with_nvml_docker_and_the_hub(monkeypatch, hub_url,
     monkeypatch.setenv("JUPYTERHUB_API_URL", hub_url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
     monkeypatch.setitem(sys.modules, "pynvml", nvml)
-    monkeypatch.setattr(culler, "_docker_containers", lambda: listed.append(1) or [
+    monkeypatch.setattr(culler, "_docker_containers", lambda stack: listed.append(1) or [
         container("c1", "ann", Slot("mig", "mig", ("MIG-1111",)))])
     culler.main(["--once", "--timeout", "300", "--notices", str(tmp_path / "n.json")])
     assert listed == [1]
