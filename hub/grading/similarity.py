@@ -45,7 +45,8 @@ class SimilarityReport:
 
     @property
     def flagged(self) -> tuple[Pair, ...]:
-        return tuple(p for p in self.pairs if p.similarity >= self.threshold)
+        # strictly above, as copydetect's HTML report selects its pairs
+        return tuple(p for p in self.pairs if p.similarity > self.threshold)
 
 
 def notebook_code(path: Path) -> str:
