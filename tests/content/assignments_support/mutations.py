@@ -37,3 +37,15 @@ MUTATIONS: dict[str, list[Mutation]] = {
           "grad[idx] = (up - f(x)) / eps", "test_gradcheck"),
     ],
 }
+MUTATIONS["A2"] = [
+    m("no_padding", "the first convolution forgets padding=1, so the shapes no longer fit",
+      "cnn", "nn.Conv2d(1, 16, kernel_size=3, padding=1)", "nn.Conv2d(1, 16, kernel_size=3)",
+      "test_cnn", "test_fit"),
+    m("fan_out_init", "He initialisation with fan_out instead of fan_in",
+      "init", 'mode="fan_in"', 'mode="fan_out"', "test_init"),
+    m("no_zero_grad", "the training loop never zeroes the gradients",
+      "loops", "        optimizer.zero_grad()\n", "", "test_loops", "test_fit"),
+    m("conv_ignores_padding", "the hand-written convolution ignores padding",
+      "conv2d", "x = F.pad(x, (padding, padding, padding, padding))", "x = x",
+      "test_conv2d"),
+]

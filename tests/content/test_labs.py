@@ -1,0 +1,69 @@
+"""Every lab runs top to bottom in smoke mode, offline, in a throw-away copy of its folder."""
+
+import os
+import shutil
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .labfiles import REPO, lab_folders
+
+SMOKE_TIMEOUT_S = 180  # the issue's ceiling for one lab in smoke mode on 2 CPU cores
+
+
+def test_every_course_week_has_a_lab():
+    import yaml
+
+    course = yaml.safe_load((REPO / "course.yml").read_text())
+    expected = {week["lab"] for week in course["weeks"]}
+    assert expected == {p.name for p in lab_folders()}
+
+
+@pytest.mark.parametrize("lab", lab_folders(), ids=lambda p: p.name)
+def test_lab_has_notebook_and_readme(lab):
+    assert (lab / f"{lab.name}.ipynb").is_file()
+    readme = (lab / "README.md").read_text()
+    for heading in ("Learning goals", "Estimated time", "Hand in"):
+        assert heading in readme, f"{lab.name}/README.md lacks a '{heading}' section"
+
+
+@pytest.mark.parametrize("lab", lab_folders(), ids=lambda p: p.name)
+def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
+    workdir = tmp_path / lab.name
+    shutil.copytree(lab, workdir)
+    # The kernel inherits this environment: smoke size, no course data, coursekit importable,
+    # caches and config in tmp (the repo is read-only in the student image test).
+    monkeypatch.setenv("LAB_MODE", "smoke")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "no-course-data"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    nb = nbformat.read(workdir / f"{lab.name}.ipynb", as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=SMOKE_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": workdir}},
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        pytest.fail(f"{lab.name}: {_failing_cell(nb)}\n{error}", pytrace=False)
+    finally:
+        record_lab_time(lab.name, time.perf_counter() - start)
+
+
+def _failing_cell(nb) -> str:
+    """Index and start of the first code cell whose output is an error."""
+    for index, cell in enumerate(nb.cells):
+        if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+            excerpt = "\n    ".join(cell.source.splitlines()[:8])
+            return f"cell {index} failed:\n    {excerpt}"
+    return "a cell failed (none recorded an error output)"
