@@ -143,6 +143,7 @@ def plot_distributions(rows: list[StudentRow], course: Course, out_dir: str | Pa
 
     matplotlib.use("Agg")  # no display on a server
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -158,6 +159,7 @@ def plot_distributions(rows: list[StudentRow], course: Course, out_dir: str | Pa
         ax.set_xlim(0, 100)
         ax.set_xlabel("final score (% of max, after late penalty)")
         ax.set_ylabel("students")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{a.id}: {len(submitted)} graded, {late} late, {missing} missing")
         fig.tight_layout()
         path = out_dir / f"{a.id}-scores.png"
