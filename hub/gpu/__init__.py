@@ -31,6 +31,7 @@ from hub.gpu.profiles import (
     options_form_html,
     options_from_form,
     resolve_profile,
+    uses_gpus,
 )
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "options_form_html",
     "options_from_form",
     "resolve_profile",
+    "uses_gpus",
 ]

@@ -24,6 +24,11 @@ class ProfileNotAllowed(ValueError):
         self.jupyterhub_message = message
 
 
+def uses_gpus(profiles: Iterable[Profile]) -> bool:
+    """Whether any profile asks for a GPU: only then do the hub and culler need NVML."""
+    return any(p.gpu.mode != "none" for p in profiles)
+
+
 def profile_allows(profile: Profile, groups: Iterable[str]) -> bool:
     groups = list(groups)
     return any(fnmatch.fnmatchcase(g, pattern) for pattern in profile.groups for g in groups)

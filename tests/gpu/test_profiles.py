@@ -9,6 +9,7 @@ from hub.gpu.profiles import (
     options_form_html,
     options_from_form,
     resolve_profile,
+    uses_gpus,
 )
 
 from .builders import CPU, FULL, MIG, PROFILES, SHARED, profile
@@ -132,3 +133,9 @@ def test_an_unknown_profile_is_refused():
 def test_two_choices_are_refused():
     with pytest.raises(ProfileNotAllowed, match="one server profile only"):
         options_from_form({"profile": ["cpu", "mig"]}, PROFILES, ["students"])
+
+
+def test_uses_gpus_only_when_a_profile_asks_for_one():
+    assert not uses_gpus([CPU, profile("big-cpu")])
+    assert uses_gpus([CPU, MIG])
+    assert uses_gpus([FULL])
