@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the hub's public URL (default: $PUBLIC_URL or /)",
     )
     links.set_defaults(func=cmd_links)
+
+    from hub.grading.commands import add_grading_commands
+
+    add_grading_commands(sub)
     return parser
 
 
