@@ -169,6 +169,14 @@ def plot_distributions(rows: list[StudentRow], course: Course, out_dir: str | Pa
     return paths
 
 
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    csv: Path
+    plots: list[Path]
+    rows: list[StudentRow]
+    not_on_roster: list[str]  # gradebook submitters with no student row (left the course?)
+
+
 def export_grades(
     db_url: str,
     course: Course,
@@ -176,13 +184,15 @@ def export_grades(
     extensions: dict[tuple[str, str], Granted],
     out_csv: str | Path,
     plots_dir: str | Path | None = None,
-) -> tuple[Path, list[Path], list[StudentRow]]:
-    """Read the gradebook, write the CSV (and the plots); returns (csv, plots, rows)."""
+) -> ExportResult:
+    """Read the gradebook, write the CSV (and the plots if `plots_dir` is given)."""
     max_scores, submissions = read_submissions(db_url)
     rows = grade_rows(course, roster, extensions, max_scores, submissions)
     csv_path = write_csv(rows, course, out_csv)
     plots = plot_distributions(rows, course, plots_dir) if plots_dir is not None else []
-    return csv_path, plots, rows
+    students = {p.username for p in roster.students}
+    not_on_roster = sorted({student for _, student in submissions} - students)
+    return ExportResult(csv_path, plots, rows, not_on_roster)
 
 
 def _num(x: float) -> str:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -30,6 +34,15 @@ class Submission:
     needs_manual_grade: bool
 
 
+def _open(db_url: str) -> Gradebook:
+    """nbgrader's Gradebook runs the `alembic` command found on PATH; a CLI started by its full
+    path (/opt/venv/bin/course) may not have its environment's bin folder on PATH."""
+    if shutil.which("alembic") is None:
+        bin_dir = str(Path(sys.executable).parent)
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    return Gradebook(db_url)
+
+
 def sync_due_dates(
     db_url: str, course: Course, extensions: dict[tuple[str, str], Granted]
 ) -> list[str]:
@@ -42,7 +55,7 @@ def sync_due_dates(
     generated): run this again after `nbgrader generate_assignment`.
     """
     missing = []
-    with Gradebook(db_url) as gb:
+    with _open(db_url) as gb:
         for a in course.assignments:
             try:
                 entry = gb.find_assignment(a.id)
@@ -62,7 +75,7 @@ def read_submissions(db_url: str) -> tuple[dict[str, float], dict[tuple[str, str
     """(max score by assignment id, submissions by (assignment, student)) from the gradebook."""
     max_scores: dict[str, float] = {}
     subs: dict[tuple[str, str], Submission] = {}
-    with Gradebook(db_url) as gb:
+    with _open(db_url) as gb:
         for assignment in gb.assignments:
             max_scores[assignment.name] = float(assignment.max_score)
             for s in assignment.submissions:

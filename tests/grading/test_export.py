@@ -6,28 +6,33 @@ import csv
 import datetime as dt
 
 import pytest
+from conftest import ROSTER_CSV
 
 from hub.course import load_course
 from hub.grading.export import export_grades, total_column
 from hub.grading.extensions import add_extension, load_extensions, store_path
+from hub.grading.gradebook import read_submissions
+from hub.roster import parse_roster
 
 pytestmark = pytest.mark.slow  # builds on the real autograde run in conftest
 
 
 def export(root, course_file, roster, tmp_path):
     course = load_course(course_file)
-    path, plots, _ = export_grades(
+    result = export_grades(
         f"sqlite:///{root}/gradebook.db", course, roster, load_extensions(course, root),
         tmp_path / "grades.csv", tmp_path / "plots",
     )
-    with path.open(newline="", encoding="utf-8") as fh:
+    with result.csv.open(newline="", encoding="utf-8") as fh:
         rows = {r["Username"]: r for r in csv.DictReader(fh)}
-    return rows, plots, course
+    return rows, result, course
 
 
 def test_one_row_per_roster_student_with_every_number(graded_course, roster, tmp_path):
     root, course_file, _ = graded_course
-    rows, plots, course = export(root, course_file, roster, tmp_path)
+    rows, result, course = export(root, course_file, roster, tmp_path)
+    plots = result.plots
+    assert result.not_on_roster == []
     assert list(rows) == ["student1", "student2", "student3", "student4", "student5"]
     total = total_column(course)
     assert total == "Assignments total (% of course, max 20)"
@@ -70,3 +75,20 @@ def test_an_extension_not_yet_autograded_is_exported_and_flagged(copy_graded, ro
     assert (r["A1 final"], r["A1 status"], r["A1 extension until"]) == (
         "10", "on_time", "2026-10-10T18:30:00+01:00")
     assert "gradebook penalty 2 differs from 0; re-run autograde" in r["Notes"]
+
+
+def test_submitters_missing_from_the_roster_are_reported(graded_course, tmp_path):
+    root, course_file, _ = graded_course
+    without_student4 = [ln for ln in ROSTER_CSV.splitlines() if not ln.startswith("student4,")]
+    roster = parse_roster("\n".join(without_student4))
+    rows, result, _ = export(root, course_file, roster, tmp_path)
+    assert "student4" not in rows
+    assert result.not_on_roster == ["student4"]
+
+
+def test_the_gradebook_opens_without_the_environment_on_path(graded_course, monkeypatch):
+    """nbgrader runs `alembic` from PATH; a CLI started by full path may not have it there."""
+    root, _, _ = graded_course
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    max_scores, submissions = read_submissions(f"sqlite:///{root}/gradebook.db")
+    assert max_scores["A1"] == 10.0 and len(submissions) == 4
