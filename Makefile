@@ -29,9 +29,9 @@ base-image: ## bootstrap the Debian base image locally (mmdebstrap + docker impo
 	    EXTRA_CA_CERT="$(EXTRA_CA_CERT)" images/base/bootstrap.sh "$(BASE_IMAGE)"; fi
 
 .PHONY: images
-images: base-image $(addprefix image-,$(IMAGES)) ## build all images (student, hub, proxy, ngshare)
+images: $(addprefix image-,$(IMAGES)) ## build all images (student, hub, proxy, ngshare; make -j4 builds them in parallel)
 
-image-%:
+image-%: base-image
 	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -f images/$*/Dockerfile -t course-$*:$(IMAGE_TAG) .
 
 .PHONY: lock
@@ -57,7 +57,7 @@ demo: images ## build what is missing and bring the course stack up at http://lo
 
 .PHONY: down
 down: ## stop the stack and the students' servers; keep every volume (homes, submissions)
-	docker ps -q --filter label=org.course.stack=$(STACK_NAME) | xargs -r docker stop
+	docker ps -aq --filter label=org.course.stack=$(STACK_NAME) | xargs -r docker rm -f
 	$(COMPOSE) down
 
 .PHONY: logs

@@ -10,6 +10,7 @@ import sys
 
 from traitlets.config import Config
 
+from hub import gpu
 from hub.course import Course
 from hub.roster import Roster
 from hub.secrets import read_secret
@@ -86,7 +87,16 @@ def apply_users(c: Config, course: Course, roster: Roster) -> None:
             "services": [COURSE_ADMIN_SERVICE],
             "scopes": ["admin:users", "admin:groups", "admin:servers", "list:users"],
         },
-    ]
+    ] + (
+        [{
+            "name": "gpu-culler",
+            "description": "stop servers that hold a GPU slot without using it",
+            "services": ["gpu-culler"],
+            "scopes": ["delete:servers"],
+        }]
+        if gpu.uses_gpus(course.profiles)
+        else []
+    )
 
 
 def apply_auth(c: Config, course: Course, settings: Settings) -> None:
@@ -124,7 +134,20 @@ def apply_services(c: Config, course: Course, settings: Settings) -> None:
             "command": [sys.executable, "-m", "hub.admin_service"],
             "environment": {"COURSE_FILE": str(settings.course_file)},
         },
-    ]
+    ] + (
+        [{
+            # Stops servers that hold a GPU slot with no GPU activity (NVML on the host);
+            # hub-started services do not inherit the hub's environment, hence `environment`.
+            "name": "gpu-culler",
+            "command": [
+                sys.executable, "-m", "hub.gpu.culler", "--every", "60",
+                "--notices", f"{settings.hub_data_dir}/gpu-notices.json",
+            ],
+            "environment": {"COURSE_FILE": str(settings.course_file), "STACK_NAME": settings.stack},
+        }]
+        if gpu.uses_gpus(course.profiles)
+        else []
+    )
 
 
 def apply_spawner(c: Config, course: Course, settings: Settings) -> None:

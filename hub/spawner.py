@@ -19,6 +19,14 @@ from hub.course import Course, Profile, load_course, memory_bytes
 LABEL_STACK = "org.course.stack"
 
 
+def refusal(status: int, err: Exception) -> web.HTTPError:
+    """An HTTP error that keeps the reason on JupyterHub's failed-spawn page, which shows only
+    an exception's `jupyterhub_message`."""
+    http = web.HTTPError(status, str(err))
+    http.jupyterhub_message = getattr(err, "jupyterhub_message", str(err))
+    return http
+
+
 class CourseSpawner(DockerSpawner):
     course_file = Unicode("/srv/course/course.yml", config=True, help="the course file")
     stack = Unicode("course", config=True, help="label value marking this stack's containers")
@@ -73,7 +81,7 @@ class CourseSpawner(DockerSpawner):
                 (self.user_options or {}).get("profile"), self.course.profiles, self.group_names
             )
         except gpu.ProfileNotAllowed as err:
-            raise web.HTTPError(403, str(err)) from None
+            raise refusal(403, err) from None
 
     # -- the container ------------------------------------------------------------------
 
@@ -124,7 +132,7 @@ class CourseSpawner(DockerSpawner):
             try:
                 slot = gpu.allocate(profile, self.inventory.gpus, await self._holders(), allowed)
             except gpu.NoGpuSlot as err:
-                raise web.HTTPError(409, str(err)) from None
+                raise refusal(409, err) from None
             self.log.info("%s gets %s %s", self.user.name, slot.mode, ",".join(slot.devices))
             self._configure(profile, slot)
             return await super().start()

@@ -104,3 +104,20 @@ def test_missing_required_setting_names_the_variable():
 def test_group_members_has_no_empty_team_group():
     roster = load_roster(ROOT / "roster.csv")
     assert "team-" not in group_members(roster)
+
+
+def test_gpu_culler_only_for_courses_with_gpu_profiles(c, settings):
+    assert "gpu-culler" not in {s["name"] for s in c.JupyterHub.services}
+    course = load_course(settings.course_file)
+    gpu_course = course.model_copy(update={"profiles": [
+        *course.profiles,
+        course.profiles[0].model_copy(update={
+            "slug": "gpu", "default": False,
+            "gpu": course.profiles[0].gpu.model_copy(update={"mode": "shared"})}),
+    ]})
+    g = Config()
+    apply_all(g, gpu_course, load_roster(ROOT / "roster.csv"), settings)
+    culler = next(s for s in g.JupyterHub.services if s["name"] == "gpu-culler")
+    assert culler["environment"]["STACK_NAME"] == "t"
+    role = next(r for r in g.JupyterHub.load_roles if r["name"] == "gpu-culler")
+    assert role["scopes"] == ["delete:servers"]
