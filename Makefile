@@ -15,7 +15,10 @@ EXTRA_CA_CERT ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 IMAGES := student hub proxy ngshare
 PYTHON ?= python3
 VENV := .venv
-COMPOSE := STACK_NAME=$(STACK_NAME) IMAGE_TAG=$(IMAGE_TAG) docker-compose -p $(STACK_NAME) -f compose.yml
+# GPU=1 adds compose.gpu.yml (the hub sees the GPUs through NVML); needs the NVIDIA toolkit.
+GPU ?= 0
+COMPOSE_FILES := -f compose.yml $(if $(filter 1,$(GPU)),-f compose.gpu.yml)
+COMPOSE := STACK_NAME=$(STACK_NAME) IMAGE_TAG=$(IMAGE_TAG) docker-compose -p $(STACK_NAME) $(COMPOSE_FILES)
 
 .PHONY: help
 help: ## list the targets
