@@ -8,7 +8,15 @@ def cuda_available() -> bool:
 
 
 def device():
-    """Return `torch.device("cuda")` when a GPU is visible, else `torch.device("cpu")`."""
+    """Return `torch.device("cuda")` when a GPU is visible, else `torch.device("cpu")`.
+
+    On the CPU it also caps torch's thread pool at the container's CPU quota.
+    """
     import torch
 
-    return torch.device("cuda" if cuda_available() else "cpu")
+    if cuda_available():
+        return torch.device("cuda")
+    from coursekit.threads import limit_cpu_threads
+
+    limit_cpu_threads()
+    return torch.device("cpu")

@@ -44,6 +44,9 @@ def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    # CI shares its two cores with other jobs; oversubscribed OpenMP threads spin-wait and made
+    # small models ~30x slower here. One thread per kernel keeps smoke runs predictable.
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
     nb = nbformat.read(workdir / f"{lab.name}.ipynb", as_version=4)
     client = NotebookClient(
         nb,

@@ -49,3 +49,21 @@ MUTATIONS["A2"] = [
       "conv2d", "x = F.pad(x, (padding, padding, padding, padding))", "x = x",
       "test_conv2d"),
 ]
+MUTATIONS["A3"] = [
+    m("attention_unscaled", "attention forgets to divide the scores by sqrt(d)",
+      "attention", "q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])", "q @ k.transpose(-2, -1)",
+      "test_attention"),
+    m("causal_mask_upper", "the causal mask lets each position see the future instead",
+      "causal_mask", "torch.tril(", "torch.triu(", "test_causal_mask"),
+    m("lstm_reads_padding", "the LSTM classifier reads the last padded position",
+      "lstm",
+      "        lengths = attention_mask.sum(dim=1).cpu()\n"
+      "        packed = nn.utils.rnn.pack_padded_sequence(\n"
+      "            self.embedding(input_ids), lengths, batch_first=True, enforce_sorted=False\n"
+      "        )\n"
+      "        _, (h_n, _) = self.lstm(packed)\n"
+      "        return self.head(h_n[-1])",
+      "        output, _ = self.lstm(self.embedding(input_ids))\n"
+      "        return self.head(output[:, -1])",
+      "test_lstm"),
+]
