@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stackctl import new_stack  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+FAILED = pytest.StashKey[list]()
 
 
 def require_docker() -> None:
@@ -32,7 +33,7 @@ def require_docker() -> None:
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
-        item.session.stash.setdefault("failed_items", []).append(item.nodeid)
+        item.session.stash.setdefault(FAILED, []).append(item.nodeid)
     return report
 
 
@@ -65,7 +66,7 @@ def stack(request, tmp_path_factory):
         s.down()
         raise
     yield s
-    if request.session.stash.get("failed_items"):
+    if request.session.stash.get(FAILED, None):
         RESULTS.mkdir(exist_ok=True)
         log = s.logs()
         (RESULTS / f"{s.name}-logs.txt").write_text(log)
