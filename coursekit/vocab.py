@@ -29,3 +29,26 @@ def train_wordpiece(texts: list[str], vocab_size: int = 2000, max_length: int = 
         sep_token="[SEP]",
         mask_token="[MASK]",
     )
+
+
+def train_byte_bpe(texts: list[str], vocab_size: int = 1000):
+    """Return a GPT-style byte-level BPE `PreTrainedTokenizerFast` trained on `texts`.
+
+    `<|endoftext|>` serves as end-of-text, beginning and padding token, as in GPT-2.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    eos = "<|endoftext|>"
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[eos],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=eos, bos_token=eos, pad_token=eos, unk_token=eos
+    )
