@@ -2,8 +2,9 @@
 hidden tests, the reference solution gets full marks, the blank release gets nothing, and each
 plausible wrong answer loses exactly the points of the parts it breaks (so the tests test).
 
-Each assignment is generated and autograded once (one release, one autograde per worker for
-all its submissions); the tests then read the gradebook.
+The first test that needs grades generates and autogrades every selected assignment at once,
+on two worker threads (assignments/ copied to a temporary folder; see assignments_support);
+the tests then read the scores from nbgrader's gradebooks.
 """
 
 from __future__ import annotations
@@ -16,34 +17,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from .assignments_support.course import (
     ASSIGNMENTS,
     HIDDEN_MARKERS,
     SOLUTION_MARKERS,
-    autograde_in_parallel,
+    AssignmentRun,
+    Scores,
+    Submissions,
     marked_lines,
-    nbgrader,
-    nbgrader_env,
-    new_course,
     outside_lines,
+    run_all,
 )
 from .assignments_support.mutations import MUTATIONS, Mutation
 
 IDS = sorted(MUTATIONS)
 TOTAL_RE = re.compile(r"\*\*Total: (\d+) points\*\*")
 REFERENCE, BLANK = "reference", "blank_release"
-
-
-@dataclass
-class Graded:
-    assignment: str
-    source: Path
-    release: Path
-    scores: dict[str, dict[str, tuple[float, float]]]  # student -> grade cell -> (score, max)
-
-    def total(self, student: str) -> float:
-        return sum(score for score, _ in self.scores[student].values())
 
 
 def source_notebook(assignment: str) -> nbformat.NotebookNode:
@@ -67,34 +58,41 @@ def grade_cells(nb: nbformat.NotebookNode) -> dict[str, int]:
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
 
 
-_GRADED: dict[str, Graded] = {}
+def submissions(assignment: str, course: Path) -> Submissions:
+    """The reference solution, the blank release, and one notebook per wrong answer."""
+    name = f"{assignment}.ipynb"
+    solution = source_notebook(assignment)
+    out = {
+        REFERENCE: {name: solution},
+        BLANK: {name: nbformat.read(course / "release" / assignment / name, 4)},
+    }
+    for mutation in MUTATIONS[assignment]:
+        out[mutation.name] = {name: mutate(solution, mutation)}
+    return out
+
+
+@dataclass
+class Graded:
+    release: Path  # release/<assignment>/ as generate_assignment made it
+    scores: Scores
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Generate and autograde an assignment on first use; later tests reuse the gradebook."""
+def graded(request, tmp_path_factory) -> dict[str, Graded]:
+    """Generate and autograde, at once, every assignment that the selected tests need."""
+    needed = sorted({item.callspec.params["assignment"] for item in request.session.items
+                     if item.getparent(pytest.Module) is request.node
+                     and "graded" in item.fixturenames})
+    workers = max(1, min(2, os.cpu_count() or 1))
+    runs = [AssignmentRun(a, tmp_path_factory.mktemp(a), workers,
+                          lambda course, a=a: submissions(a, course)) for a in needed]
+    scores = run_all(runs, workers)
+    return {run.assignment: Graded(run.course / "release" / run.assignment,
+                                   scores[run.assignment]) for run in runs}
 
-    def get(assignment: str) -> Graded:
-        if assignment not in _GRADED:
-            root = tmp_path_factory.mktemp(assignment)
-            env = nbgrader_env(root / "scratch")
-            course = new_course(root)
-            nbgrader(course, env, "generate_assignment", assignment)
-            name = f"{assignment}.ipynb"
-            solution = source_notebook(assignment)
-            submissions = {
-                REFERENCE: {name: solution},
-                BLANK: {name: nbformat.read(course / "release" / assignment / name, 4)},
-            }
-            for mutation in MUTATIONS[assignment]:
-                submissions[mutation.name] = {name: mutate(solution, mutation)}
-            workers = max(1, min(2, os.cpu_count() or 1))
-            scores = autograde_in_parallel(course, assignment, env, submissions, workers)
-            _GRADED[assignment] = Graded(assignment, course / "source" / assignment,
-                                         course / "release" / assignment, scores)
-        return _GRADED[assignment]
 
-    return get
+def total(scores: dict[str, tuple[float, float]]) -> float:
+    return sum(score for score, _ in scores.values())
 
 
 @pytest.mark.parametrize("assignment", IDS)
@@ -115,7 +113,7 @@ def test_source_notebooks_are_clean_and_points_add_up(assignment):
 
 @pytest.mark.parametrize("assignment", IDS)
 def test_release_has_no_solution_code_and_no_hidden_tests(graded, assignment):
-    g = graded(assignment)
+    release = graded[assignment].release
     source = source_notebook(assignment)
     public = outside_lines(source)
     secrets = {
@@ -123,7 +121,7 @@ def test_release_has_no_solution_code_and_no_hidden_tests(graded, assignment):
         "hidden test": marked_lines(source, HIDDEN_MARKERS) - public,
     }
     assert all(len(lines) >= 5 for lines in secrets.values()), secrets  # the scan has teeth
-    files = [p for p in g.release.rglob("*") if p.is_file()]
+    files = [p for p in release.rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in files) and any(p.name == "README.md" for p in files)
     for path in files:
         text = path.read_text(errors="replace")
@@ -141,16 +139,15 @@ def test_release_has_no_solution_code_and_no_hidden_tests(graded, assignment):
 
 @pytest.mark.parametrize("assignment", IDS)
 def test_reference_solution_gets_full_marks(graded, assignment):
-    g = graded(assignment)
     expected = grade_cells(source_notebook(assignment))
-    got = g.scores[REFERENCE]
+    got = graded[assignment].scores[REFERENCE]
     assert {cell: score for cell, (score, _) in got.items()} == expected
 
 
 @pytest.mark.parametrize("assignment", IDS)
 def test_unmodified_release_scores_nothing(graded, assignment):
-    g = graded(assignment)
-    assert g.total(BLANK) == 0, g.scores[BLANK]
+    blank = graded[assignment].scores[BLANK]
+    assert total(blank) == 0, blank
 
 
 @pytest.mark.parametrize(
@@ -159,10 +156,36 @@ def test_unmodified_release_scores_nothing(graded, assignment):
     ids=[f"{a}-{mu.name}" for a in IDS for mu in MUTATIONS[a]],
 )
 def test_wrong_answer_loses_exactly_the_parts_it_breaks(graded, assignment, mutation):
-    g = graded(assignment)
     points = grade_cells(source_notebook(assignment))
-    scores = g.scores[mutation.name]
+    scores = graded[assignment].scores[mutation.name]
     lost = {cell for cell, (score, max_score) in scores.items() if score < max_score}
     assert lost == mutation.breaks, f"{mutation.why}: lost {lost}, expected {mutation.breaks}"
-    assert g.total(mutation.name) == sum(points.values()) - sum(points[c] for c in lost)
+    assert total(scores) == sum(points.values()) - sum(points[c] for c in lost)
 
+
+
+def test_every_assignment_has_at_least_two_wrong_answers():
+    assert IDS == sorted(p.name for p in (ASSIGNMENTS / "source").iterdir() if p.is_dir())
+    assert IDS == ["A1", "A2", "A3", "A4"]
+    assert all(len(MUTATIONS[a]) >= 2 for a in IDS)
+
+
+def test_course_id_comes_from_the_course_file(tmp_path, monkeypatch):
+    other = tmp_path / "course.yml"
+    other.write_text("course:\n  id: other-course\n")
+    monkeypatch.setenv("COURSE_FILE", str(other))
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(ASSIGNMENTS))
+    assert loader.load_config().CourseDirectory.course_id == "other-course"
+
+
+DATE_RE = re.compile(r"\b20\d\d-\d\d-\d\d\b|\b(January|February|March|April|May|June|July|"
+                     r"August|September|October|November|December) \d", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_no_dates_in_the_assignment_itself(assignment):
+    """Release and due dates live in the course file only."""
+    for path in (ASSIGNMENTS / "source" / assignment).rglob("*"):
+        if path.is_file():
+            found = DATE_RE.search(path.read_text())
+            assert not found, f"{path.name} names a date: {found.group(0)!r}"

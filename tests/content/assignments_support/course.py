@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,32 +56,58 @@ def write_submission(course: Path, assignment: str, student: str,
         nbformat.write(nb, folder / name)
 
 
-def autograde_in_parallel(course: Path, assignment: str, env: dict[str, str],
-                          submissions: dict[str, dict[str, nbformat.NotebookNode]],
-                          workers: int) -> dict[str, dict[str, tuple[float, float]]]:
-    """Grade each submission; returns {student: {grade cell: (score, max score)}}.
+Scores = dict[str, dict[str, tuple[float, float]]]  # student -> grade cell -> (score, max)
+Submissions = dict[str, dict[str, nbformat.NotebookNode]]  # student -> file name -> notebook
 
-    Each worker grades its share in its own clone of the course (gradebook included), so
-    several `nbgrader autograde` processes never write one SQLite file at once."""
-    students = sorted(submissions)
-    shares = [students[i::workers] for i in range(workers)]
-    shares = [s for s in shares if s]
 
-    def grade(index: int, share: list[str]) -> dict[str, dict[str, tuple[float, float]]]:
-        clone = course.with_name(f"{course.name}-worker{index}")
-        shutil.copytree(course, clone)
+class AssignmentRun:
+    """One assignment: generated once, then graded in `shares` parts, each part by one
+    `nbgrader autograde` process in its own clone of the course folder (gradebook included),
+    so that no two processes ever write one SQLite file."""
+
+    def __init__(self, assignment: str, root: Path, shares: int,
+                 make_submissions: Callable[[Path], Submissions]):
+        self.assignment, self.root, self.shares = assignment, root, shares
+        self.make_submissions = make_submissions
+        self.env = nbgrader_env(root / "scratch")
+        self.course = new_course(root)
+        self.submissions: Submissions = {}
+        self._lock = threading.Lock()
+
+    def generate_once(self) -> None:
+        with self._lock:
+            if not self.submissions:
+                nbgrader(self.course, self.env, "generate_assignment", self.assignment)
+                self.submissions = self.make_submissions(self.course)
+
+    def grade_share(self, index: int) -> Scores:
+        self.generate_once()
+        share = sorted(self.submissions)[index::self.shares]
+        if not share:
+            return {}
+        clone = self.root / f"worker{index}"
+        shutil.copytree(self.course, clone)
         for student in share:
-            write_submission(clone, assignment, student, submissions[student])
-        nbgrader(clone, env, "autograde", assignment)
-        return read_scores(clone, assignment, share)
-
-    with ThreadPoolExecutor(len(shares)) as pool:
-        results = pool.map(grade, range(len(shares)), shares)
-    return {student: cells for part in results for student, cells in part.items()}
+            write_submission(clone, self.assignment, student, self.submissions[student])
+        nbgrader(clone, self.env, "autograde", self.assignment)
+        return read_scores(clone, self.assignment, share)
 
 
-def read_scores(course: Path, assignment: str,
-                students: list[str]) -> dict[str, dict[str, tuple[float, float]]]:
+def run_all(runs: list[AssignmentRun], workers: int) -> dict[str, Scores]:
+    """Grade every run's shares on `workers` threads. Tasks go share by share across the
+    assignments, so a thread never waits for another's `generate_assignment`."""
+    tasks = [(run, index) for index in range(max(r.shares for r in runs)) for run in runs
+             if index < run.shares]
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda task: (task[0].assignment, task[0].grade_share(task[1])),
+                                tasks))
+    scores: dict[str, Scores] = {run.assignment: {} for run in runs}
+    for assignment, part in results:
+        scores[assignment].update(part)
+    return scores
+
+
+def read_scores(course: Path, assignment: str, students: list[str]) -> Scores:
     out = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in students:

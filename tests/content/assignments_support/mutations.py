@@ -67,3 +67,20 @@ MUTATIONS["A3"] = [
       "        return self.head(output[:, -1])",
       "test_lstm"),
 ]
+MUTATIONS["A4"] = [
+    m("no_self_loops", "the normalised adjacency forgets the self-loops (A instead of A + I)",
+      "norm_adj", "    a = a + torch.eye(num_nodes)\n", "", "test_norm_adj"),
+    m("mean_aggregation", "the GCN layer averages messages instead of summing them",
+      "message_passing", 'super().__init__(aggr="add")', 'super().__init__(aggr="mean")',
+      "test_message_passing"),
+    m("prune_per_layer", "pruning each layer on its own instead of globally",
+      "prune",
+      "    prune.global_unstructured(targets, pruning_method=prune.L1Unstructured, amount=amount)\n"
+      "    for module, name in targets:\n",
+      "    for module, name in targets:\n"
+      "        prune.l1_unstructured(module, name, amount=amount)\n",
+      "test_prune"),
+    m("quantize_floor", "quantization truncates instead of rounding to the nearest level",
+      "quantize", "q = torch.round(w.detach() / scale)", "q = torch.trunc(w.detach() / scale)",
+      "test_quantize"),
+]
