@@ -176,8 +176,9 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         "COURSE_DATA_DIR": "/srv/course-data",
         "COURSE_ID": course.course.id,
     }
-    c.DockerSpawner.http_timeout = 120
-    c.DockerSpawner.start_timeout = 180
+    # Generous: at the start of a lab, many servers start at once on a few cores.
+    c.DockerSpawner.http_timeout = 300
+    c.DockerSpawner.start_timeout = 300
     c.Spawner.default_url = "/lab"
     c.CourseSpawner.course_file = str(settings.course_file)
     c.CourseSpawner.stack = settings.stack

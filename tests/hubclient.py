@@ -47,13 +47,13 @@ class HubClient:
         return self.s.request(method, f"{self.base}/hub/api{path}", headers=headers,
                               timeout=kw.pop("timeout", 60), **kw)
 
-    def start_server(self, timeout: float = 240, options: dict | None = None) -> dict:
+    def start_server(self, timeout: float = 420, options: dict | None = None) -> dict:
         r = self.api("POST", f"/users/{self.username}/server", json=options or {})
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"start failed: {r.status_code} {r.text}")
         return self.wait_ready(timeout)
 
-    def wait_ready(self, timeout: float = 240) -> dict:
+    def wait_ready(self, timeout: float = 420) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             user = self.api("GET", f"/users/{self.username}").json()
