@@ -31,6 +31,16 @@ def test_lab_has_notebook_and_readme(lab):
 
 
 @pytest.mark.parametrize("lab", lab_folders(), ids=lambda p: p.name)
+def test_lab_has_size_parameter_and_hidden_solutions(lab):
+    nb = nbformat.read(lab / f"{lab.name}.ipynb", as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "MODE = coursekit.mode()" in tagged[0].source
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert solutions, f"{lab.name} has no solution cells"
+    assert all(c.metadata.get("jupyter", {}).get("source_hidden") for c in solutions)
+
+
+@pytest.mark.parametrize("lab", lab_folders(), ids=lambda p: p.name)
 def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
     workdir = tmp_path / lab.name
     shutil.copytree(lab, workdir)
@@ -39,6 +49,7 @@ def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
     monkeypatch.setenv("LAB_MODE", "smoke")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "no-course-data"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    (tmp_path / "home").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
