@@ -18,7 +18,8 @@ VENV := .venv
 # GPU=1 adds compose.gpu.yml (the hub sees the GPUs through NVML); needs the NVIDIA toolkit.
 GPU ?= 0
 COMPOSE_FILES := -f compose.yml $(if $(filter 1,$(GPU)),-f compose.gpu.yml)
-COMPOSE := STACK_NAME=$(STACK_NAME) IMAGE_TAG=$(IMAGE_TAG) docker-compose -p $(STACK_NAME) $(COMPOSE_FILES)
+COURSE_DIR ?= $(CURDIR)
+COMPOSE := STACK_NAME=$(STACK_NAME) IMAGE_TAG=$(IMAGE_TAG) COURSE_DIR=$(COURSE_DIR) docker-compose -p $(STACK_NAME) $(COMPOSE_FILES)
 
 .PHONY: help
 help: ## list the targets
@@ -35,7 +36,8 @@ base-image: ## bootstrap the Debian base image locally (mmdebstrap + docker impo
 images: $(addprefix image-,$(IMAGES)) ## build all images (student, hub, proxy, ngshare; make -j4 builds them in parallel)
 
 image-%: base-image
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -f images/$*/Dockerfile -t course-$*:$(IMAGE_TAG) .
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --label org.course.image-tag=$(IMAGE_TAG) \
+	    -f images/$*/Dockerfile -t course-$*:$(IMAGE_TAG) .
 
 .PHONY: lock
 lock: ## recompile every images/*/requirements.txt and tests/requirements.txt from their .in files
@@ -66,6 +68,31 @@ down: ## stop the stack and the students' servers; keep every volume (homes, sub
 .PHONY: logs
 logs: ## follow the stack's logs
 	$(COMPOSE) logs -f --tail=100
+
+.PHONY: course
+course: $(VENV)/.done ## a staff command on the host, e.g. make course ARGS='autograde A1'
+	STACK_NAME=$(STACK_NAME) $(VENV)/bin/course --course $(COURSE_DIR)/course.yml $(ARGS)
+
+# -- deploy -----------------------------------------------------------------------------------
+
+INVENTORY ?= ansible/inventories/example
+ANSIBLE_PLAYBOOK := $(abspath $(VENV))/bin/ansible-playbook
+
+.PHONY: deploy
+deploy: $(VENV)/.done ## provision the server(s) in INVENTORY (default ansible/inventories/example)
+	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) site.yml $(ANSIBLE_ARGS)
+
+.PHONY: deploy-check
+deploy-check: $(VENV)/.done ## show what `make deploy` would change (--check --diff)
+	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) site.yml --check --diff $(ANSIBLE_ARGS)
+
+.PHONY: restore
+restore: $(VENV)/.done ## restore volumes from the latest nightly backup (docs/deploy.md)
+	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) restore.yml $(ANSIBLE_ARGS)
+
+.PHONY: test-deploy
+test-deploy: images $(VENV)/.done ## converge a throw-away Debian 12 target (tests/deploy)
+	$(VENV)/bin/python -m pytest -q tests/deploy
 
 .PHONY: validate
 validate: $(VENV)/.done ## check course.yml, the roster and the lab folders

@@ -183,6 +183,7 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
     c.CourseSpawner.course_file = str(settings.course_file)
     c.CourseSpawner.stack = settings.stack
     c.CourseSpawner.volume_prefix = settings.volume_prefix
+    c.CourseSpawner.course_dir_host = settings.course_dir_host
 
 
 def apply_home(c: Config, settings: Settings) -> None:

@@ -27,6 +27,7 @@ class Settings:
     demo_password: str = ""
     course_data_dir: str = ""  # host folder mounted read-only at /srv/course-data, if set
     public_url: str = ""
+    course_dir_host: str = ""  # the course folder on the host, mounted read-only for staff
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -47,4 +48,5 @@ class Settings:
             demo_password=env.get("DEMO_PASSWORD", ""),
             course_data_dir=env.get("COURSE_DATA_DIR", ""),
             public_url=env.get("PUBLIC_URL", ""),
+            course_dir_host=env.get("COURSE_DIR_HOST", ""),
         )

@@ -31,6 +31,9 @@ class CourseSpawner(DockerSpawner):
     course_file = Unicode("/srv/course/course.yml", config=True, help="the course file")
     stack = Unicode("course", config=True, help="label value marking this stack's containers")
     volume_prefix = Unicode("course", config=True, help="prefix of the stack's volume names")
+    course_dir_host = Unicode(
+        "", config=True, help="host path of the course folder, mounted read-only for staff"
+    )
 
     # Shared by every spawner of this hub: from reading the labels until the container exists,
     # or two spawns could take the same free GPU slot.
@@ -108,17 +111,23 @@ class CourseSpawner(DockerSpawner):
             "labels": {LABEL_STACK: self.stack, **slot.labels(self.user.name, self.name)}
         }
         volumes = dict(self.volumes)
-        if self.is_staff:
-            volumes[f"{self.volume_prefix}-grading"] = {
-                "bind": "/home/jovyan/grading",
-                "mode": "rw",
-            }
-        self.volumes = volumes
-        self.environment = {
+        environment = {
             **self.environment,
             "COURSE_PROFILE": profile.slug,
             "COURSE_ROLE": "staff" if self.is_staff else "student",
         }
+        if self.is_staff:
+            # Staff only: the shared nbgrader course folder, and the course folder (read-only;
+            # it holds the assignments' sources and solutions, so never for students).
+            volumes[f"{self.volume_prefix}-grading"] = {
+                "bind": "/home/jovyan/grading",
+                "mode": "rw",
+            }
+            if self.course_dir_host:
+                volumes[self.course_dir_host] = {"bind": "/srv/course", "mode": "ro"}
+                environment["COURSE_FILE"] = "/srv/course/course.yml"
+        self.volumes = volumes
+        self.environment = environment
 
     async def start(self):
         # Whatever the request said, only the course's allowed images ever run.

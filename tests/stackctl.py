@@ -51,7 +51,7 @@ class Stack:
             "HTTP_PORT": str(self.port),
             "DEMO_PASSWORD": self.password,
             "CONTAINER_PREFIX": f"{self.name}-jupyter",
-            "COURSE_DIR": str(self.course_dir),
+            "COURSE_DIR": str(Path(self.course_dir).resolve()),
             "IMAGE_TAG": os.environ.get("IMAGE_TAG", "latest"),
         }
 
