@@ -5,7 +5,8 @@ stack it deploys runs on this machine's Docker engine: the engine's socket is mo
 target at /host-docker/docker.sock, and one scratch folder is mounted at the same path on both
 sides, so every bind mount the target asks the engine for names the same files. (A Docker engine
 nested in the target starts too, with the vfs driver, and is what the docker role configures;
-building the course images a second time inside it would take far too long here.)
+building the course images a second time inside it would take far too long here.) The images
+are built under the tag IMAGE_TAG, so the tests never replace the :latest images.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ RESULTS = ROOT / "test-results"
 TARGET_IMAGE = "deploytest-target:bookworm"
 PREFIX = "deploytest"
 DOMAIN = "course.deploytest"
+# The tests' own image tag: the images they build never replace the lead's :latest ones.
+IMAGE_TAG = "deploytest"
 PASSWORD = "deploy-test-password"
 
 
@@ -141,6 +144,10 @@ class Target:
             "--tmpfs", "/run", "--tmpfs", "/run/lock",
             "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
             "-v", "/var/run/docker.sock:/host-docker/docker.sock",
+            # This machine's docker CLI: a build context's cache key depends on the client that
+            # sends it, so with the target's own (older) CLI every image would be built again
+            # instead of reusing the layers `make images` left in this engine's cache.
+            "-v", f"{shutil.which('docker')}:/usr/local/bin/docker:ro",
             "-v", f"{self.scratch}:{self.scratch}",
             TARGET_IMAGE,
         )
@@ -160,7 +167,7 @@ class Target:
         self.write_course()
         self.write_inventory()
 
-    def write_course(self, student_image: str = "course-student:latest") -> None:
+    def write_course(self, student_image: str = f"course-student:{IMAGE_TAG}") -> None:
         self.course_src.mkdir(exist_ok=True)
         course = yaml.safe_load((HERE / "data" / "course.yml").read_text())
         course["images"]["student"] = student_image
@@ -186,6 +193,7 @@ class Target:
             "course_stack_name": self.stack,
             "course_stack_container_prefix": f"{self.stack}-jupyter",
             "course_stack_base_image": "course-base:bookworm",
+            "course_stack_image_tag": IMAGE_TAG,
             "course_stack_http_bind": self.gateway,
             "course_stack_http_port": self.http_port,
             "course_stack_docker_host": "unix:///host-docker/docker.sock",
@@ -260,6 +268,8 @@ class Target:
         if vols:
             sh("docker", "volume", "rm", "-f", *vols, check=False)
         sh("docker", "network", "rm", f"{self.stack}-net", check=False)
+        for name in ("student", "hub", "proxy", "ngshare"):  # untag only; layers stay cached
+            sh("docker", "rmi", "--no-prune", f"course-{name}:{IMAGE_TAG}", check=False)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -22,5 +22,6 @@ def https_client(ip: str, hostname: str, ca_file: str) -> HubClient:
     client = HubClient(f"https://{ip}")
     client.s.mount("https://", NamedHostAdapter(hostname))
     client.s.verify = ca_file
+    client.s.trust_env = False  # else REQUESTS_CA_BUNDLE and *_PROXY from the environment win
     client.s.headers["Host"] = hostname
     return client
