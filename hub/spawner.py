@@ -115,6 +115,10 @@ class CourseSpawner(DockerSpawner):
             **self.environment,
             "COURSE_PROFILE": profile.slug,
             "COURSE_ROLE": "staff" if self.is_staff else "student",
+            # BLAS/OpenMP default to the host's core count, far more than the CPU limit:
+            # oversubscribed threads make small models many times slower.
+            "OMP_NUM_THREADS": str(max(1, int(profile.cpu))),
+            "MKL_NUM_THREADS": str(max(1, int(profile.cpu))),
         }
         if self.is_staff:
             # Staff only: the shared nbgrader course folder, and the course folder (read-only;

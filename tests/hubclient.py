@@ -51,7 +51,14 @@ class HubClient:
         r = self.api("POST", f"/users/{self.username}/server", json=options or {})
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"start failed: {r.status_code} {r.text}")
-        return self.wait_ready(timeout)
+        server = self.wait_ready(timeout)
+        # A new server has a new OAuth client: forget the old server's cookies and log in to
+        # it again the way a browser does (a redirect through the hub's authorize page).
+        for cookie in list(self.s.cookies):
+            if cookie.path.startswith(f"/user/{self.username}"):
+                self.s.cookies.clear(cookie.domain, cookie.path, cookie.name)
+        self.s.get(f"{self.server_url}/lab", timeout=120)
+        return server
 
     def wait_ready(self, timeout: float = 420) -> dict:
         deadline = time.monotonic() + timeout

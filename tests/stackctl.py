@@ -109,10 +109,12 @@ class Stack:
         return json.loads(run("docker", "inspect", container).stdout)[0]
 
     def exec(self, container: str, *cmd: str, user: str | None = None, check: bool = True,
-             env: dict | None = None) -> subprocess.CompletedProcess:
+             env: dict | None = None, workdir: str | None = None) -> subprocess.CompletedProcess:
         args = ["docker", "exec"]
         if user:
             args += ["-u", user]
+        if workdir:
+            args += ["-w", workdir]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
         return run(*args, container, *cmd, check=check)

@@ -3,10 +3,12 @@ really stored (checked through ngshare's API: nbgrader exits 0 even when ngshare
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hubclient import HubClient
 
-from hub.ngshare import Ngshare
+from hub.ngshare import Ngshare, NgshareError
 
 pytestmark = pytest.mark.docker
 
@@ -29,7 +31,17 @@ nbformat.write(new_notebook(cells=[answer, test]), 'source/ps1/ps1.ipynb')
 
 @pytest.fixture(scope="module")
 def ngshare(stack) -> Ngshare:
-    return Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
+    client = Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
+    # The course-admin service syncs the roster just after the hub starts: give it a minute.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if COURSE in client.courses() and len(client.students(COURSE)) == 10:
+                break
+        except (NgshareError, OSError):
+            pass
+        time.sleep(2)
+    return client
 
 
 def server_for(stack, username) -> str:
@@ -56,7 +68,7 @@ def test_release_and_submit_are_stored_in_ngshare(stack, ngshare):
     instructor = server_for(stack, "instructor")
     staff_env = {"HOME": "/home/jovyan"}
     stack.exec(instructor, "mkdir", "-p", "/tmp/course", env=staff_env)
-    stack.exec(instructor, "bash", "-c", f"cd /tmp/course && python -c \"{MAKE_ASSIGNMENT}\"")
+    stack.exec(instructor, "python", "-c", MAKE_ASSIGNMENT, workdir="/tmp/course")
     stack.exec(instructor, "bash", "-c",
                "cd /tmp/course && nbgrader generate_assignment ps1 --force && "
                "nbgrader release_assignment ps1")
@@ -75,8 +87,9 @@ def test_release_and_submit_are_stored_in_ngshare(stack, ngshare):
 
 def test_student_cannot_release(stack):
     student = stack.container_name("student5")
+    stack.exec(student, "mkdir", "-p", "/tmp/mine")
+    stack.exec(student, "python", "-c", MAKE_ASSIGNMENT, workdir="/tmp/mine")
     result = stack.exec(student, "bash", "-c",
-                        f"cd /tmp && python -c \"{MAKE_ASSIGNMENT}\" && "
-                        "nbgrader generate_assignment ps1 --force && "
+                        "cd /tmp/mine && nbgrader generate_assignment ps1 --force && "
                         "nbgrader release_assignment ps1 --course dl101", check=False)
     assert result.returncode != 0 or "Permission denied" in result.stdout + result.stderr
