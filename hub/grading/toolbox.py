@@ -107,8 +107,7 @@ class Toolbox:
                 "HOME": "/home/jovyan",
             },
             labels={LABEL_TOOLBOX: self.stack},
-            # only CHOWN: the setup step gives a fresh grading volume to uid 1000
-            cap_drop=["ALL"], cap_add=["CHOWN"], security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
         )
         try:
             self._setup(token)
@@ -119,8 +118,13 @@ class Toolbox:
 
     def _setup(self, token: str) -> None:
         c = self.container
-        # A fresh named volume's mount point is root's unless the image has the folder.
-        self.check("chown", "1000:1000", GRADING_MOUNT, user="root")
+        if self.check("stat", "-c", "%u", GRADING_MOUNT).strip() != "1000":
+            # A fresh named volume's mount point is root's unless the image has the folder.
+            self.client.containers.run(
+                self.image, ["chown", "1000:1000", GRADING_MOUNT], entrypoint=[], user="root",
+                volumes={f"{self.stack}-grading": {"bind": GRADING_MOUNT, "mode": "rw"}},
+                network_mode="none", cap_drop=["ALL"], cap_add=["CHOWN"], remove=True,
+                labels={LABEL_TOOLBOX: self.stack})
         files = {**course_files(self.course_file, self.course),
                  TOKEN_PATH.lstrip("/"): (token.encode(), 0o600, 1000)}
         if not c.put_archive("/", _tar(files)):

@@ -1,0 +1,248 @@
+"""The staff's assignment workflow through the running stack: real servers, the real nbgrader
+CLI, real ngshare, sandboxed autograding. Every step is checked through its effect (ngshare's
+API, files in the grading volume, the gradebook, the students' homes), never its exit code.
+
+One A1 cycle is shared by the tests (module fixture `cycle`):
+  staff release (host: `course release`, through a staff-tools container)
+  student1..3 fetch in their own servers; student1 submits; student2 submits the untouched
+  template, then a solution (the newest counts); student3 does not submit
+  ngshare restarts (nothing may be lost)
+  staff collect from the instructor's server
+  autograde from the host (one sandbox per submission)
+  feedback released (host), fetched by the students in their servers
+  grade export (host)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import nbformat
+import pytest
+import requests
+from hubclient import HubClient
+
+from hub.grading.sandbox import leftover_sandboxes
+from hub.ngshare import Ngshare, NgshareError
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+COURSE = "dl101"
+A1_SOURCE = ROOT / "assignments" / "source" / "A1" / "A1.ipynb"
+STUDENTS = ("student1", "student2", "student3")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def course_cli(stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`course` on the host, as staff run it there (a staff-tools container of this stack);
+    --dev-source runs this working tree's hub package, not the image's."""
+    cmd = [sys.executable, "-m", "hub.cli", "--course", str(stack.course_dir / "course.yml"),
+           *args, "--stack", stack.name, "--dev-source", str(ROOT / "hub")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n"
+                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+def in_server(stack, user: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
+    return stack.exec(stack.container_name(user), "bash", "-lc", f"cd /home/jovyan && {script}",
+                      check=check)
+
+
+def install_working_tree(stack, user: str) -> None:
+    """The image's `hub` package may predate this working tree: replace it in one server."""
+    container = stack.container_name(user)
+    site = stack.exec(container, "python", "-c", "import hub, os; print(os.path.dirname("
+                      "os.path.dirname(hub.__file__)))").stdout.strip()
+    subprocess.run(["docker", "cp", str(ROOT / "hub"), f"{container}:{site}/"], check=True)
+    # the course folder, as the lead's mount at /srv/course would give it (requests-workflow.md)
+    stack.exec(container, "mkdir", "-p", "/tmp/course")
+    for name in ("course.yml", "roster.csv"):
+        subprocess.run(["docker", "cp", str(stack.course_dir / name),
+                        f"{container}:/tmp/course/{name}"], check=True)
+
+
+def solved(template: dict) -> str:
+    """The fetched template with every answer cell replaced by the source's solution."""
+    source = nbformat.read(A1_SOURCE, as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.from_dict(template)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = answers[meta["grade_id"]]
+    return nbformat.writes(nb)
+
+
+def gradebook_scores(stack) -> dict[str, float]:
+    script = ("python - <<'EOF'\nimport json\nfrom nbgrader.api import Gradebook\n"
+              "with Gradebook('sqlite:////home/jovyan/grading/gradebook.db', 'dl101') as gb:\n"
+              "    print(json.dumps({s.student_id: s.score for s in "
+              "gb.find_assignment('A1').submissions}))\nEOF")
+    return json.loads(in_server(stack, "instructor", script).stdout.strip().splitlines()[-1])
+
+
+def wait_for_ngshare(share: Ngshare, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            share.courses()
+            return
+        except (NgshareError, requests.RequestException):
+            time.sleep(1)
+    raise TimeoutError("ngshare did not come back")
+
+
+# -- the shared cycle ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def admin(stack) -> Ngshare:
+    return Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
+
+
+@pytest.fixture(scope="module")
+def clients(stack) -> dict[str, HubClient]:
+    import shutil
+
+    # The course folder holds the assignments' sources next to course.yml, as in the repository.
+    shutil.copytree(ROOT / "assignments", stack.course_dir / "assignments", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"))
+    clients = {}
+    for user in ("instructor", *STUDENTS):
+        client = HubClient(stack.url)
+        client.login(user, stack.password)
+        client.start_server()
+        clients[user] = client
+    install_working_tree(stack, "instructor")
+    return clients
+
+
+@pytest.fixture(scope="module")
+def cycle(stack, clients, admin):
+    facts: dict = {}
+    facts["release"] = course_cli(stack, "release", "A1").stdout
+    facts["release_again"] = course_cli(stack, "release", "A1").stdout
+
+    for user in STUDENTS:
+        in_server(stack, user, "nbgrader fetch_assignment A1 --course dl101")
+    template = clients["student1"].get_file("A1/A1.ipynb").json()["content"]  # a notebook
+    facts["template"] = json.dumps(template)
+
+    clients["student1"].put_file("A1/A1.ipynb", solved(template))
+    in_server(stack, "student1", "nbgrader submit A1 --course dl101")
+    in_server(stack, "student2", "nbgrader submit A1 --course dl101")  # the untouched template
+    time.sleep(1.5)
+    clients["student2"].put_file("A1/A1.ipynb", solved(template))
+    in_server(stack, "student2", "nbgrader submit A1 --course dl101")
+    facts["submissions"] = admin.submissions(COURSE, "A1")
+
+    stack.compose("restart", "ngshare")  # between submit and collect: nothing may be lost
+    wait_for_ngshare(admin)
+
+    facts["collect"] = in_server(
+        stack, "instructor", "course --course /tmp/course/course.yml collect A1").stdout
+    facts["autograde"] = course_cli(stack, "autograde", "A1", "--cell-timeout", "120").stdout
+    facts["feedback"] = course_cli(stack, "feedback", "A1").stdout
+    for user in ("student1", "student2"):
+        in_server(stack, user, "nbgrader fetch_feedback A1 --course dl101")
+    return facts
+
+
+# -- the A1 cycle ----------------------------------------------------------------------------------
+
+def test_release_is_stored_in_ngshare_without_solutions(stack, cycle, admin):
+    assert "A1" in admin.assignments(COURSE)
+    files = admin.get(f"assignment/{COURSE}/A1?list_only=true")["files"]
+    assert "A1.ipynb" in {f["path"] for f in files}
+    assert "BEGIN SOLUTION" not in cycle["template"] and "raise NotImplementedError" in \
+        cycle["template"]
+    released = in_server(stack, "instructor", "ls grading/release/A1 grading/source/A1").stdout
+    assert "A1.ipynb" in released
+    assert "already released" in cycle["release_again"]
+
+
+def test_every_submission_reached_ngshare_with_its_server_time(cycle):
+    by_student: dict[str, list] = {}
+    for s in cycle["submissions"]:
+        by_student.setdefault(s["student_id"], []).append(s["timestamp"])
+    assert {k: len(v) for k, v in by_student.items()} == {"student1": 1, "student2": 2}
+
+
+def test_collect_takes_each_newest_submission_after_an_ngshare_restart(stack, cycle):
+    latest = max(s["timestamp"] for s in cycle["submissions"]
+                  if s["student_id"] == "student2")
+    stamp = in_server(stack, "instructor",
+                      "cat grading/submitted/student2/A1/timestamp.txt").stdout.strip()
+    assert stamp.split(".")[0] == latest.split(".")[0]
+    listed = in_server(stack, "instructor", "ls grading/submitted").stdout.split()
+    assert sorted(listed) == ["student1", "student2"]
+    assert "2 students submitted" in cycle["collect"]
+
+
+def test_autograde_scores_the_newest_submission_in_sandboxes(stack, cycle):
+    scores = gradebook_scores(stack)
+    assert scores == {"student1": 20.0, "student2": 20.0}, cycle["autograde"]
+    log = json.loads(in_server(stack, "instructor", "cat grading/autograde/A1.json").stdout)
+    assert {s: r["status"] for s, r in log.items()} == {"student1": "graded",
+                                                       "student2": "graded"}
+    assert leftover_sandboxes(docker.from_env(), stack.name) == []
+
+
+def test_students_fetch_their_feedback(stack, cycle):
+    for user in ("student1", "student2"):
+        # one folder per feedback release, named by the submission's time (it has a space)
+        found = in_server(stack, user, "find A1/feedback -name A1.html").stdout.splitlines()
+        assert len(found) == 1, (user, found)
+        html = in_server(stack, user, "cat A1/feedback/*/A1.html").stdout
+        assert "A1 (Score: 20.0 / 20.0)" in html
+    # student3 did not submit: no feedback
+    assert "feedback" not in in_server(stack, "student3", "ls A1").stdout
+
+
+def test_grade_export_has_one_row_per_student(stack, cycle, tmp_path):
+    course_cli(stack, "grades", "--out", str(tmp_path))
+    rows = {r["Username"]: r for r in csv.DictReader((tmp_path / "exports" /
+                                                      "grades.csv").open())}
+    assert set(rows) == {f"student{i}" for i in range(1, 11)}
+    assert rows["student1"]["A1 final"] == "20" and rows["student1"]["A1 status"] == "on_time"
+    assert rows["student2"]["A1 final"] == "20"
+    assert rows["student3"]["A1 status"] == "missing" and rows["student3"]["A1 final"] == "0"
+    assert (tmp_path / "exports" / "A1-scores.png").stat().st_size > 1000
+
+
+def test_autograde_in_a_staff_server_says_where_to_run_it(stack, cycle):
+    done = in_server(stack, "instructor",
+                     "course --course /tmp/course/course.yml autograde A1", check=False)
+    assert done.returncode == 2
+    assert "make course ARGS='autograde A1'" in done.stderr
+
+
+# -- ngshare's authorisation -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def student_share(stack, cycle) -> Ngshare:
+    token = stack.exec(stack.container_name("student3"), "printenv",
+                       "JUPYTERHUB_API_TOKEN").stdout.strip()
+    return Ngshare(f"{stack.url}/services/ngshare", token)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", f"submissions/{COURSE}/A1"),                       # list everyone's
+    ("GET", f"submissions/{COURSE}/A1/student1"),              # list another student's
+    ("GET", f"submission/{COURSE}/A1/student1"),               # download (collect) one
+    ("POST", f"assignment/{COURSE}/A9"),                       # release
+])
+def test_a_student_token_is_refused(student_share, method, path):
+    with pytest.raises(NgshareError) as refused:
+        student_share._call(method, path)
+    assert refused.value.status == 403, str(refused.value)
