@@ -27,7 +27,8 @@ def test_unit_runs_inside_the_image(image, unit):
     require_docker()
     # Like a real server: no network, the image's own user; student units run as jovyan.
     result = docker_run(
-        "--network", "none", "-v", f"{unit.parent}:/units:ro", "--entrypoint", "python",
+        "--network", "none", "-e", "JUPYTERHUB_USER=unit-test",
+        "-v", f"{unit.parent}:/units:ro", "--entrypoint", "python",
         f"course-{image}:latest", f"/units/{unit.name}",
     )
     assert result.returncode == 0, f"{image}/{unit.name} failed:\n{result.stdout}\n{result.stderr}"
