@@ -83,7 +83,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 
     course = load_course(args.course)
     for line in link_lines(course, parse_now(args.now, course), args.base_url, args.all):
-        out.print(line, markup=False)
+        print(line)  # tab-separated, for scripts: no rich formatting
     return 0
 
 
