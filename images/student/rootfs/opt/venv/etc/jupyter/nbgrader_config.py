@@ -6,7 +6,10 @@ real course id in its own nbgrader_config.py.
 
 import os
 
-from ngshare_exchange import configureExchange
+# ngshare_exchange reads the user name at import: JUPYTERHUB_USER in servers, else USER, which
+# tools run outside a server (docker exec, the grading sandbox) may not have.
+os.environ.setdefault("USER", "jovyan")
+from ngshare_exchange import configureExchange  # noqa: E402
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 # The spawner sets NGSHARE_URL; the default is the stack's ngshare container.
