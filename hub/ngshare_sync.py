@@ -63,22 +63,15 @@ def sync(ngshare: Ngshare, course_id: str, roster: Roster) -> SyncReport:
     if course_id not in ngshare.courses():
         ngshare.post(f"course/{course_id}", instructors="[]")
         report.course_created = True
-    instructors = ngshare.instructors(course_id)
-    students = ngshare.students(course_id)
-    for person in roster.staff:
-        record = instructors.get(person.username)
-        if record is None or _differs(record, person):
-            ngshare.post(f"instructor/{course_id}/{person.username}", **_names(person))
-            (report.instructors_added if record is None else report.updated).append(
-                person.username
-            )
-    for person in roster.students:
-        record = students.get(person.username)
-        if record is None or _differs(record, person):
-            ngshare.post(f"student/{course_id}/{person.username}", **_names(person))
-            (report.students_added if record is None else report.updated).append(
-                person.username
-            )
+    for kind, people, records, added in (
+        ("instructor", roster.staff, ngshare.instructors(course_id), report.instructors_added),
+        ("student", roster.students, ngshare.students(course_id), report.students_added),
+    ):
+        for person in people:
+            record = records.get(person.username)
+            if record is None or _differs(record, person):
+                ngshare.post(f"{kind}/{course_id}/{person.username}", **_names(person))
+                (added if record is None else report.updated).append(person.username)
     return report
 
 

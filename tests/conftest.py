@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,19 +13,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from dockercheck import require_docker  # noqa: E402,F401  (tests import it from here)
 from stackctl import new_stack  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
 FAILED = pytest.StashKey[list]()
-
-
-def require_docker() -> None:
-    """Docker missing is a failure, never a skip: the suite exists to exercise real containers."""
-    if shutil.which("docker") is None:
-        pytest.fail("docker is not installed: the stack tests need a Docker engine", pytrace=False)
-    probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.fail(f"the Docker engine does not answer: {probe.stderr.strip()}", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

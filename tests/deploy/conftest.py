@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deployctl import RESULTS, new_target  # noqa: E402
-
-
-def require_docker() -> None:
-    """No Docker is a failure, never a skip: these tests exist to converge a real target."""
-    if shutil.which("docker") is None:
-        pytest.fail("docker is not installed: the deploy tests need a Docker engine", pytrace=False)
-    probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.fail(f"the Docker engine does not answer: {probe.stderr.strip()}", pytrace=False)
+from dockercheck import require_docker  # noqa: E402
 
 
 @pytest.fixture(scope="session")
