@@ -164,8 +164,25 @@ class Target:
             if time.monotonic() > deadline:
                 raise RuntimeError("sshd did not start in the target")
             time.sleep(1)
+        self.snapshot_project()
         self.write_course()
         self.write_inventory()
+
+    def snapshot_project(self) -> None:
+        """Deploy a frozen copy of the project: the working tree may change while tests run
+        (a second converge must see the same sources to report no change)."""
+        files = yaml.safe_load(
+            (ANSIBLE_DIR / "roles/course_stack/defaults/main.yml").read_text()
+        )["course_stack_project_files"]
+        dest = self.scratch / "project"
+        dest.mkdir()
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+        for name in files:
+            src = ROOT / name
+            if src.is_dir():
+                shutil.copytree(src, dest / name, ignore=ignore)
+            elif src.exists():
+                shutil.copy2(src, dest / name)
 
     def write_course(self, student_image: str = f"course-student:{IMAGE_TAG}") -> None:
         self.course_src.mkdir(exist_ok=True)
@@ -189,6 +206,7 @@ class Target:
             "gpu": False,
             "course_stack_course_file": str(self.course_src / "course.yml"),
             "course_stack_dir": str(self.stack_dir),
+            "course_stack_project_src": str(self.scratch / "project"),
             "course_stack_data_dir": str(self.scratch / "srv" / "course-data"),
             "course_stack_name": self.stack,
             "course_stack_container_prefix": f"{self.stack}-jupyter",

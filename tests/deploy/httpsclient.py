@@ -1,27 +1,27 @@
-"""Reach the target's Caddy by IP with the course's name in SNI and Host (no DNS here), trusting
-only the target's internal CA."""
+"""Reach the target's Caddy under the course's name without DNS: the name resolves to the
+target's address for this test process only, so SNI, Host and the hub's absolute OAuth
+redirects (https://<name>/hub/...) all work, trusting only the target's internal CA."""
 
 from __future__ import annotations
 
+import urllib3.util.connection
 from hubclient import HubClient
-from requests.adapters import HTTPAdapter
+
+_names: dict[str, str] = {}
+_create_connection = urllib3.util.connection.create_connection
 
 
-class NamedHostAdapter(HTTPAdapter):
-    def __init__(self, hostname: str, **kw):
-        self.hostname = hostname
-        super().__init__(**kw)
+def _resolving_create_connection(address, *args, **kw):
+    host, port = address
+    return _create_connection((_names.get(host, host), port), *args, **kw)
 
-    def init_poolmanager(self, *args, **kw):
-        kw["server_hostname"] = self.hostname
-        kw["assert_hostname"] = self.hostname
-        super().init_poolmanager(*args, **kw)
+
+urllib3.util.connection.create_connection = _resolving_create_connection
 
 
 def https_client(ip: str, hostname: str, ca_file: str) -> HubClient:
-    client = HubClient(f"https://{ip}")
-    client.s.mount("https://", NamedHostAdapter(hostname))
+    _names[hostname] = ip
+    client = HubClient(f"https://{hostname}")
     client.s.verify = ca_file
     client.s.trust_env = False  # else REQUESTS_CA_BUNDLE and *_PROXY from the environment win
-    client.s.headers["Host"] = hostname
     return client

@@ -70,7 +70,7 @@ def test_http_redirects_to_https_with_hsts(target, ca_file):
     assert r.status_code in (301, 308)
     assert r.headers["Location"].startswith(f"https://{DOMAIN}/")
     client = https_client(target.ip, DOMAIN, ca_file)
-    r = client.s.get(f"https://{target.ip}/hub/health", timeout=30)
+    r = client.s.get(f"https://{DOMAIN}/hub/health", timeout=30)
     assert r.status_code == 200
     assert r.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
