@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import require_docker
+from dockercheck import require_docker
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted(
