@@ -49,7 +49,8 @@ c.DockerSpawner.extra_create_kwargs = {"labels": {"org.course.stack": os.environ
 def course_dir(users: int, variant: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"spawnbench-{variant}-"))
     shutil.copy(ROOT / "course.yml", folder / "course.yml")
-    lines = ["username,name,email,role,team", "instructor,Course Instructor,i@example.edu,instructor,"]
+    lines = ["username,name,email,role,team",
+             "instructor,Course Instructor,i@example.edu,instructor,"]
     lines += [f"bench{i},Bench {i},bench{i}@example.edu,student," for i in range(1, users + 1)]
     (folder / "roster.csv").write_text("\n".join(lines) + "\n")
     if variant == "stock":
@@ -154,6 +155,7 @@ def measure(users: int, variant: str) -> dict:
         cores = os.cpu_count() or 1
         return {
             "variant": variant, "users": users, "failures": len(failures),
+            "lone_spawn_s": round(lone, 1),
             "failure_reasons": failures[:5],
             "p50_s": round(statistics.median(times), 1) if times else None,
             "p95_s": round(percentile(times, 0.95), 1) if times else None,
@@ -185,7 +187,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (out / f"spawn-{stamp}.json").write_text(json.dumps({
-        "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
+        "machine": f"{os.cpu_count()} cores, "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
         "results": results}, indent=2))
     keys = ["variant", "users", "failures", "p50_s", "p95_s", "max_s", "makespan_s",
             "c_cpu_s_per_spawn", "ideal_makespan_s", "idle_mem_per_container_mib", "hub_cpu_s",

@@ -21,7 +21,7 @@ class HubClient:
     # -- hub ---------------------------------------------------------------------------
 
     def login(self, username: str, password: str) -> requests.Response:
-        """Submit the login form; returns the final response (a failed login stays on /hub/login)."""
+        """Submit the login form; return the final response (a failed login stays on the form)."""
         page = self.s.get(f"{self.base}/hub/login", timeout=30)
         page.raise_for_status()
         xsrf = self.s.cookies.get("_xsrf", path="/hub/") or self.s.cookies.get("_xsrf")
@@ -150,8 +150,10 @@ class Kernel:
             elif kind == "stream":
                 result = (result or "") + msg["content"]["text"]
             elif kind == "error":
-                raise RuntimeError(f"kernel error: {msg['content']['ename']}: {msg['content']['evalue']}")
-            elif kind == "status" and msg["content"]["execution_state"] == "idle" and result is not None:
+                content = msg["content"]
+                raise RuntimeError(f"kernel error: {content['ename']}: {content['evalue']}")
+            elif (kind == "status" and msg["content"]["execution_state"] == "idle"
+                  and result is not None):
                 return result
         raise TimeoutError(f"no result for {code!r}")
 

@@ -27,7 +27,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(*cmd: str, check: bool = True, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+def run(
+    *cmd: str, check: bool = True, env: dict | None = None, **kw
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         cmd, check=check, text=True, capture_output=True, env={**os.environ, **(env or {})}, **kw
     )

@@ -19,7 +19,8 @@ from nbformat.v4 import new_notebook, new_code_cell
 os.makedirs('source/ps1', exist_ok=True)
 open('nbgrader_config.py', 'w').write(
     "c = get_config()\nc.CourseDirectory.course_id = 'dl101'\n")
-answer = new_code_cell('def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION',
+answer = new_code_cell(
+    'def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION',
     metadata={'nbgrader': {'grade': False, 'solution': True, 'locked': False,
                            'grade_id': 'answer', 'schema_version': 3}})
 test = new_code_cell('assert square(3) == 9',

@@ -24,7 +24,9 @@ def test_sample_roster():
 
 
 def test_duplicate_user_names_both_lines():
-    text = HEADER + "ann,Ann A,a@x.edu,student,\nbob,B B,b@x.edu,instructor,\nann,Ann B,a2@x.edu,student,\n"
+    text = HEADER + (
+        "ann,Ann A,a@x.edu,student,\nbob,B B,b@x.edu,instructor,\nann,Ann B,a2@x.edu,student,\n"
+    )
     assert problems_of(text) == ["roster.csv: line 4: username 'ann' already appears on line 2"]
 
 
