@@ -162,15 +162,16 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
     # Containers are disposable (a new image applies at the next start); data lives in volumes.
     c.DockerSpawner.remove = True
     c.DockerSpawner.notebook_dir = "/home/jovyan"
-    c.DockerSpawner.volumes = {
+    data = (
+        {settings.course_data_dir: {"bind": "/srv/course-data", "mode": "ro"}}
+        if settings.course_data_dir
+        else {}
+    )
+    c.DockerSpawner.volumes = {  # set once, never mutated afterwards
         f"{settings.volume_prefix}-home-{{username}}": "/home/jovyan",
         f"{settings.volume_prefix}-labs": {"bind": "/srv/labs.git", "mode": "ro"},
+        **data,
     }
-    if settings.course_data_dir:
-        c.DockerSpawner.volumes[settings.course_data_dir] = {
-            "bind": "/srv/course-data",
-            "mode": "ro",
-        }
     c.DockerSpawner.environment = {
         "NGSHARE_URL": f"http://ngshare:{NGSHARE_PORT}/services/ngshare",
         "COURSE_DATA_DIR": "/srv/course-data",

@@ -131,7 +131,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         table.add_row(r.student, str(r.submissions), r.latest, r.collected,
                       "[green]yes[/]" if r.ok else "[red]NO[/]")
     out.print(table)
-    return 0
+    # A submission ngshare holds but the grading folder lacks must not pass silently.
+    return 0 if all(r.ok for r in rows) else 1
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
