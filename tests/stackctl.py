@@ -6,10 +6,14 @@ touches a demo or a deployment on the same machine, and it removes everything it
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
 import json
 import os
+import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -19,6 +23,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 LABEL_STACK = "org.course.stack"
+RESULTS = ROOT / "test-results"
 
 
 def free_port() -> int:
@@ -59,8 +64,14 @@ class Stack:
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run(
-            "docker-compose", "-p", self.name, "-f", str(ROOT / "compose.yml"), *args,
-            check=check, env=self.env,
+            "docker-compose",
+            "-p",
+            self.name,
+            "-f",
+            str(ROOT / "compose.yml"),
+            *args,
+            check=check,
+            env=self.env,
         )
 
     def container_name(self, username: str) -> str:
@@ -110,8 +121,15 @@ class Stack:
     def inspect(self, container: str) -> dict:
         return json.loads(run("docker", "inspect", container).stdout)[0]
 
-    def exec(self, container: str, *cmd: str, user: str | None = None, check: bool = True,
-             env: dict | None = None, workdir: str | None = None) -> subprocess.CompletedProcess:
+    def exec(
+        self,
+        container: str,
+        *cmd: str,
+        user: str | None = None,
+        check: bool = True,
+        env: dict | None = None,
+        workdir: str | None = None,
+    ) -> subprocess.CompletedProcess:
         args = ["docker", "exec"]
         if user:
             args += ["-u", user]
@@ -127,3 +145,45 @@ class Stack:
 
 def new_stack(name: str) -> Stack:
     return Stack(name=name, port=free_port(), password=secrets.token_urlsafe(12))
+
+
+def course_copy(folder: Path) -> Path:
+    """The sample course (course.yml, roster.csv, labs/) in a folder tests may change."""
+    # Tests must not depend on the calendar: put "today" in week 3 of the semester
+    # (weeks 1-3 and A1 released, A1 due in week 4, weeks 4-13 still closed).
+    start = dt.date.today() - dt.timedelta(days=17)
+    text = re.sub(
+        r"(?m)^(  semester_start:) \S+",
+        rf"\1 {start.isoformat()}",
+        (ROOT / "course.yml").read_text(),
+    )
+    (folder / "course.yml").write_text(text)
+    shutil.copy(ROOT / "roster.csv", folder / "roster.csv")
+    shutil.copytree(
+        ROOT / "labs",
+        folder / "labs",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
+    folder.chmod(0o755)
+    return folder
+
+
+@contextlib.contextmanager
+def serve(stack: Stack, failed):
+    """Bring `stack` up for the block; on the way out, keep and print its services' logs when
+    `failed()` says a test failed, then remove everything it made."""
+    try:
+        stack.up()
+    except Exception:
+        print(stack.logs())
+        stack.down()
+        raise
+    try:
+        yield stack
+    finally:
+        if failed():
+            RESULTS.mkdir(exist_ok=True)
+            log = stack.logs()
+            (RESULTS / f"{stack.name}-logs.txt").write_text(log)
+            print(f"\n==== logs of stack {stack.name} (tests failed) ====\n{log[-20000:]}")
+        stack.down()
