@@ -173,6 +173,9 @@ class Course(Strict):
     labs: LabsSource = LabsSource()
     culler: Culler = Culler()
     similarity: Similarity = Similarity()
+    # A submission's total size; ngshare refuses request bodies over 100 MB, and files travel
+    # base64-encoded (4/3 of their size), hence at most 75.
+    submission_limit_mb: Annotated[int, Field(gt=0, le=75)] = 50
 
     # -- time arithmetic ----------------------------------------------------------------
 
