@@ -23,8 +23,11 @@ from ltiauthenticator.lti13.auth import LTI13Authenticator
 from ltiauthenticator.lti13.handlers import LTI13CallbackHandler
 from ltiauthenticator.lti13.validator import LTI13LaunchValidator
 from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.handlers import LoginHandler as NativeLoginHandler
 from oauthenticator.generic import GenericOAuthenticator
 from tornado import web
+from tornado.escape import url_escape
+from tornado.httputil import url_concat
 from traitlets import Unicode
 
 ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
@@ -179,8 +182,51 @@ class CourseLTI13Authenticator(RosterOnly, LTI13Authenticator):
 # -- native -----------------------------------------------------------------------------------
 
 
+class NativeLoginHandlerForHub6(NativeLoginHandler):
+    """nativeauthenticator 1.3.0's login form under JupyterHub 6: its `post` still times the login
+    with `self.statsd` (gone from JupyterHub's handlers: every login was an HTTP 500), and its
+    `_render` refuses the keywords JupyterHub 6 passes when it shows an error (a refusal) on the
+    login form. The same behaviour, without those two incompatibilities."""
+
+    def _render(self, login_error=None, username=None, sync=False, **_ignored):
+        return self.render_template(
+            "native-login.html",
+            sync=sync,
+            next=url_escape(self.get_argument("next", default="")),
+            username=username,
+            login_error=login_error,
+            custom_html=self.authenticator.custom_html,
+            login_url=self.settings["login_url"],
+            enable_signup=self.authenticator.enable_signup,
+            two_factor_auth=self.authenticator.allow_2fa,
+            authenticator_login_url=url_concat(
+                self.authenticator.login_url(self.hub.base_url),
+                {"next": self.get_argument("next", "")},
+            ),
+        )
+
+    async def post(self):
+        data = {arg: self.get_argument(arg, strip=False) for arg in self.request.arguments}
+        user = await self.login_user(data)
+        if user:
+            self._jupyterhub_user = user
+            self.redirect(self.get_next_url(user))
+            return
+        self.finish(
+            await self._render(
+                login_error="Invalid username or password.", username=data.get("username")
+            )
+        )
+
+
 class CourseNativeAuthenticator(RosterOnly, NativeAuthenticator):
     """Sign-up for roster usernames only, approved at once (open_signup): no admin queue."""
+
+    def get_handlers(self, app):
+        return [
+            (path, NativeLoginHandlerForHub6 if handler is NativeLoginHandler else handler)
+            for path, handler in super().get_handlers(app)
+        ]
 
     def create_user(self, username, password, **kwargs):
         name = self.normalize_username(username)
