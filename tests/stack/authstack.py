@@ -42,11 +42,27 @@ def start_idp(stack: Stack, config: dict, folder: Path, port: int) -> str:
     name = f"{stack.name}-idp"
     run("docker", "rm", "-f", name, check=False)
     run(
-        "docker", "run", "-d", "--name", name, "--label", f"{LABEL_STACK}={stack.name}",
-        "--network", f"{stack.name}-net", "--network-alias", "idp",
-        "-p", f"127.0.0.1:{port}:{port}", "-v", f"{folder}:/idp:ro",
-        "--entrypoint", "python", f"course-hub:{os.environ.get('IMAGE_TAG', 'latest')}",
-        "/idp/fake_idp.py", "/idp/config.json", str(port),
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--label",
+        f"{LABEL_STACK}={stack.name}",
+        "--network",
+        f"{stack.name}-net",
+        "--network-alias",
+        "idp",
+        "-p",
+        f"127.0.0.1:{port}:{port}",
+        "-v",
+        f"{folder}:/idp:ro",
+        "--entrypoint",
+        "python",
+        f"course-hub:{os.environ.get('IMAGE_TAG', 'latest')}",
+        "/idp/fake_idp.py",
+        "/idp/config.json",
+        str(port),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -59,8 +75,14 @@ def start_idp(stack: Stack, config: dict, folder: Path, port: int) -> str:
 
 
 @contextlib.contextmanager
-def auth_stack(request, tmp_path_factory, kind: str, auth: dict, env: dict | None = None,
-               idp_port: int | None = None):
+def auth_stack(
+    request,
+    tmp_path_factory,
+    kind: str,
+    auth: dict,
+    env: dict | None = None,
+    idp_port: int | None = None,
+):
     """A whole stack whose course file says `auth: <auth>`; down (and its logs kept when a test
     of the module failed) afterwards."""
     stack = new_stack(os.environ.get("TEST_STACK_NAME", "ctest") + kind)
@@ -94,8 +116,11 @@ def wait_for_hub_user(stack: Stack, name: str, timeout: float = 60) -> None:
     token = stack.secret("course_admin_token")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        r = requests.get(f"{stack.url}/hub/api/users/{name}", timeout=10,
-                         headers={"Authorization": f"token {token}"})
+        r = requests.get(
+            f"{stack.url}/hub/api/users/{name}",
+            timeout=10,
+            headers={"Authorization": f"token {token}"},
+        )
         if r.ok:
             return
         time.sleep(1)

@@ -79,12 +79,25 @@ class Provider:
         self.tokens[access] = claims
         now = int(time.time())
         id_token = jwt.encode(
-            {**claims, "iss": self.config["issuer"], "aud": client_id, "iat": now,
-             "exp": now + 300, **({"nonce": grant["nonce"]} if grant["nonce"] else {})},
-            self.key, algorithm="RS256", headers={"kid": self.kid},
+            {
+                **claims,
+                "iss": self.config["issuer"],
+                "aud": client_id,
+                "iat": now,
+                "exp": now + 300,
+                **({"nonce": grant["nonce"]} if grant["nonce"] else {}),
+            },
+            self.key,
+            algorithm="RS256",
+            headers={"kid": self.kid},
         )
-        return 200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
-                     "id_token": id_token, "scope": "openid profile email"}
+        return 200, {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+            "scope": "openid profile email",
+        }
 
 
 def login_page(query: str, error: str = "") -> str:
@@ -97,8 +110,13 @@ def login_page(query: str, error: str = "") -> str:
 class Handler(BaseHTTPRequestHandler):
     provider: Provider
 
-    def _send(self, status: int, body: str | dict, content_type: str = "application/json",
-              headers: dict | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: str | dict,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ) -> None:
         data = (json.dumps(body) if isinstance(body, dict) else body).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -123,15 +141,23 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, self.provider.jwks())
         elif url.path == "/.well-known/openid-configuration":
             base = config["issuer"]
-            self._send(200, {"issuer": base, "authorization_endpoint": f"{base}/authorize",
-                             "token_endpoint": f"{base}/token", "jwks_uri": f"{base}/jwks",
-                             "userinfo_endpoint": f"{base}/userinfo"})
+            self._send(
+                200,
+                {
+                    "issuer": base,
+                    "authorization_endpoint": f"{base}/authorize",
+                    "token_endpoint": f"{base}/token",
+                    "jwks_uri": f"{base}/jwks",
+                    "userinfo_endpoint": f"{base}/userinfo",
+                },
+            )
         elif url.path == "/authorize":
             if query.get("client_id") != config["client_id"]:
                 self._send(400, "unknown client_id", "text/plain")
             elif query.get("redirect_uri") != config["redirect_uri"]:
-                self._send(400, f"redirect_uri not registered: {query.get('redirect_uri')}",
-                           "text/plain")
+                self._send(
+                    400, f"redirect_uri not registered: {query.get('redirect_uri')}", "text/plain"
+                )
             elif query.get("response_type") != "code":
                 self._send(400, "only response_type=code", "text/plain")
             else:
@@ -153,11 +179,11 @@ class Handler(BaseHTTPRequestHandler):
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             user = self.provider.config["users"].get(form.get("username", ""))
             if user is None or user["password"] != form.get("password"):
-                self._send(200, login_page(url.query, "wrong username or password"),
-                           "text/html")
+                self._send(200, login_page(url.query, "wrong username or password"), "text/html")
                 return
             code = self.provider.issue_code(form["username"], query)
-            target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+            answer = urlencode({"code": code, "state": query.get("state", "")})
+            target = f"{query['redirect_uri']}?{answer}"
             self._send(302, "", "text/plain", {"Location": target})
         elif url.path == "/token":
             basic = None

@@ -26,7 +26,10 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 LEARNER = [ROLE + "Learner", "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"]
 INSTRUCTOR = [ROLE + "Instructor"]
-TA = [ROLE + "Instructor", "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"]
+TA = [
+    ROLE + "Instructor",
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
+]
 
 LMS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -52,10 +55,19 @@ def lti(request, tmp_path_factory):
         },
     }
     with auth_stack(request, tmp_path_factory, "lti", auth) as stack:
-        start_idp(stack, {
-            "issuer": f"http://127.0.0.1:{port}", "client_id": "unused", "client_secret": "-",
-            "redirect_uri": "-", "users": {}, "extra_jwks": [public_jwk(LMS_KEY, KID)],
-        }, tmp_path_factory.mktemp("lms"), port)
+        start_idp(
+            stack,
+            {
+                "issuer": f"http://127.0.0.1:{port}",
+                "client_id": "unused",
+                "client_secret": "-",
+                "redirect_uri": "-",
+                "users": {},
+                "extra_jwks": [public_jwk(LMS_KEY, KID)],
+            },
+            tmp_path_factory.mktemp("lms"),
+            port,
+        )
         wait_for_hub_user(stack, "student1")
         yield stack
 
@@ -68,21 +80,42 @@ class Lms:
         self.client = HubClient(stack.url)
 
     def initiate(self) -> dict:
-        r = self.client.s.post(f"{self.stack.url}/hub/lti13/oauth_login", data={
-            "iss": ISSUER, "login_hint": "opaque-user", "client_id": CLIENT_ID,
-            "target_link_uri": f"{self.stack.url}/hub", "lti_message_hint": "hint",
-        }, allow_redirects=False, timeout=30)
+        r = self.client.s.post(
+            f"{self.stack.url}/hub/lti13/oauth_login",
+            data={
+                "iss": ISSUER,
+                "login_hint": "opaque-user",
+                "client_id": CLIENT_ID,
+                "target_link_uri": f"{self.stack.url}/hub",
+                "lti_message_hint": "hint",
+            },
+            allow_redirects=False,
+            timeout=30,
+        )
         assert r.status_code == 302, r.text
         assert r.headers["Location"].startswith(f"{ISSUER}/api/lti/authorize_redirect")
         return {k: v[0] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
 
-    def id_token(self, auth: dict, email: str, roles: list[str], key=LMS_KEY, kid=KID,
-                 exp_in: int = 300, iat_ago: int = 0) -> str:
+    def id_token(
+        self,
+        auth: dict,
+        email: str,
+        roles: list[str],
+        key=LMS_KEY,
+        kid=KID,
+        exp_in: int = 300,
+        iat_ago: int = 0,
+    ) -> str:
         now = int(time.time())
         claims = {
-            "iss": ISSUER, "aud": CLIENT_ID, "sub": uuid.uuid4().hex,
-            "iat": now - iat_ago, "exp": now + exp_in, "nonce": auth["nonce"],
-            "email": email, "name": email.split("@")[0],
+            "iss": ISSUER,
+            "aud": CLIENT_ID,
+            "sub": uuid.uuid4().hex,
+            "iat": now - iat_ago,
+            "exp": now + exp_in,
+            "nonce": auth["nonce"],
+            "email": email,
+            "name": email.split("@")[0],
             CLAIM + "version": "1.3.0",
             CLAIM + "deployment_id": "1:course",
             CLAIM + "message_type": "LtiResourceLinkRequest",
@@ -95,8 +128,12 @@ class Lms:
 
     def post_launch(self, auth: dict, token: str, client: HubClient | None = None):
         client = client or self.client
-        return client.s.post(auth["redirect_uri"], data={"id_token": token, "state": auth["state"]},
-                             allow_redirects=False, timeout=60)
+        return client.s.post(
+            auth["redirect_uri"],
+            data={"id_token": token, "state": auth["state"]},
+            allow_redirects=False,
+            timeout=60,
+        )
 
     def launch(self, email: str, roles: list[str], **token_args):
         auth = self.initiate()
@@ -120,8 +157,10 @@ def test_learner_on_the_roster_gets_in(lti):
 
 
 def test_ta_and_instructor_launch_with_their_roles(lti):
-    for email, roles, name in (("ta1@example.edu", TA, "ta1"),
-                               ("instructor@example.edu", INSTRUCTOR, "instructor")):
+    for email, roles, name in (
+        ("ta1@example.edu", TA, "ta1"),
+        ("instructor@example.edu", INSTRUCTOR, "instructor"),
+    ):
         lms = Lms(lti)
         r = lms.launch(email, roles)
         assert r.status_code == 302, page(r)
@@ -184,8 +223,9 @@ def test_token_signed_with_a_wrong_key_is_refused(lti):
 def test_launch_for_another_tool_is_refused(lti):
     lms = Lms(lti)
     auth = lms.initiate()
-    token = jwt.decode(lms.id_token(auth, "student7@example.edu", LEARNER),
-                       options={"verify_signature": False})
+    token = jwt.decode(
+        lms.id_token(auth, "student7@example.edu", LEARNER), options={"verify_signature": False}
+    )
     token["aud"] = "some-other-client"
     forged = jwt.encode(token, LMS_KEY, algorithm="RS256", headers={"kid": KID})
     r = lms.post_launch(auth, forged)

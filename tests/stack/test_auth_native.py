@@ -16,8 +16,7 @@ STRONG = "correct-horse-battery-staple-42"
 
 @pytest.fixture(scope="module")
 def native(request, tmp_path_factory):
-    auth = {"kind": "native", "native": {"min_password_length": 12,
-                                         "failed_logins_before_lock": 3}}
+    auth = {"kind": "native", "native": {"min_password_length": 12, "failed_logins_before_lock": 3}}
     with auth_stack(request, tmp_path_factory, "native", auth) as stack:
         wait_for_hub_user(stack, "student1")
         yield stack
@@ -28,11 +27,16 @@ def sign_up(stack, username: str, password: str, confirmation: str | None = None
     form = client.s.get(f"{stack.url}/hub/signup", timeout=30)
     assert form.status_code == 200
     xsrf = client.s.cookies.get("_xsrf", path="/hub/") or client.s.cookies.get("_xsrf")
-    r = client.s.post(f"{stack.url}/hub/signup", data={
-        "username": username, "signup_password": password,
-        "signup_password_confirmation": password if confirmation is None else confirmation,
-        "_xsrf": xsrf,
-    }, timeout=30)
+    r = client.s.post(
+        f"{stack.url}/hub/signup",
+        data={
+            "username": username,
+            "signup_password": password,
+            "signup_password_confirmation": password if confirmation is None else confirmation,
+            "_xsrf": xsrf,
+        },
+        timeout=30,
+    )
     return r.status_code, html.unescape(r.text)
 
 
@@ -93,8 +97,14 @@ def test_no_admin_approval_queue(native):
     r = HubClient(native.url).s.get(f"{native.url}/hub/login", timeout=30)
     assert "Signup" in r.text or "signup" in r.text
     # every account that exists was approved at sign-up: nothing waits for an admin
-    out = native.exec(f"{native.name}_hub_1", "python", "-c", (
-        "import sqlite3; db = sqlite3.connect('/srv/jupyterhub/data/jupyterhub.sqlite');"
-        "print(db.execute('select count(*) from users_info where not is_authorized').fetchone()[0])"
-    )).stdout.strip()
+    out = native.exec(
+        f"{native.name}_hub_1",
+        "python",
+        "-c",
+        (
+            "import sqlite3; db = sqlite3.connect('/srv/jupyterhub/data/jupyterhub.sqlite');"
+            "print(db.execute('select count(*) from users_info where not is_authorized')"
+            ".fetchone()[0])"
+        ),
+    ).stdout.strip()
     assert out == "0"

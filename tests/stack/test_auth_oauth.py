@@ -19,10 +19,14 @@ CLIENT_ID = "course-hub-test"
 CLIENT_SECRET = "s3cret-" + "x" * 24
 USERS = {
     # the username claim carries the university domain; the course strips it (email_domain)
-    "student1": {"password": "pw-student1",
-                 "claims": {"sub": "u-1", "preferred_username": "Student1@uni.example.edu"}},
-    "outsider": {"password": "pw-outsider",
-                 "claims": {"sub": "u-9", "preferred_username": "outsider@uni.example.edu"}},
+    "student1": {
+        "password": "pw-student1",
+        "claims": {"sub": "u-1", "preferred_username": "Student1@uni.example.edu"},
+    },
+    "outsider": {
+        "password": "pw-outsider",
+        "claims": {"sub": "u-9", "preferred_username": "outsider@uni.example.edu"},
+    },
 }
 
 
@@ -43,12 +47,21 @@ def oauth(request, tmp_path_factory):
             "login_service": "Test University",
         },
     }
-    with auth_stack(request, tmp_path_factory, "oauth", auth,
-                    env={"OAUTH_CLIENT_SECRET": CLIENT_SECRET}) as stack:
-        start_idp(stack, {
-            "issuer": browser_side, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "redirect_uri": f"{stack.url}/hub/oauth_callback", "users": USERS,
-        }, tmp_path_factory.mktemp("idp"), port)
+    with auth_stack(
+        request, tmp_path_factory, "oauth", auth, env={"OAUTH_CLIENT_SECRET": CLIENT_SECRET}
+    ) as stack:
+        start_idp(
+            stack,
+            {
+                "issuer": browser_side,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "redirect_uri": f"{stack.url}/hub/oauth_callback",
+                "users": USERS,
+            },
+            tmp_path_factory.mktemp("idp"),
+            port,
+        )
         wait_for_hub_user(stack, "student1")
         yield stack
 
@@ -64,8 +77,9 @@ def sign_in(stack, login: str, password: str, tamper_state: bool = False):
     assert query["code_challenge_method"] == ["S256"]  # PKCE
     form = client.s.get(authorize, timeout=30)
     assert "Sign in (test identity provider)" in form.text
-    back = client.s.post(authorize, data={"username": login, "password": password},
-                         allow_redirects=False, timeout=30)
+    back = client.s.post(
+        authorize, data={"username": login, "password": password}, allow_redirects=False, timeout=30
+    )
     assert back.status_code == 302, back.text
     callback = back.headers["Location"]
     if tamper_state:
@@ -113,7 +127,11 @@ def test_tampered_state_is_refused(oauth):
 def test_wrong_idp_password_never_reaches_the_hub(oauth):
     client = HubClient(oauth.url)
     start = client.s.get(f"{oauth.url}/hub/oauth_login", allow_redirects=False, timeout=30)
-    r = client.s.post(start.headers["Location"], data={"username": "student1", "password": "no"},
-                      allow_redirects=False, timeout=30)
+    r = client.s.post(
+        start.headers["Location"],
+        data={"username": "student1", "password": "no"},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert r.status_code == 200 and "wrong username or password" in r.text
     assert not client.logged_in()
