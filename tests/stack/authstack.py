@@ -81,7 +81,6 @@ def auth_stack(
     kind: str,
     auth: dict,
     env: dict | None = None,
-    idp_port: int | None = None,
 ):
     """A whole stack whose course file says `auth: <auth>`; down (and its logs kept when a test
     of the module failed) afterwards."""

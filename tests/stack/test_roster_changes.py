@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from authstack import auth_stack, hub_exec, wait_for_hub_user
 from hubclient import HubClient
 from stackctl import run
@@ -47,8 +48,6 @@ def ngshare(stack, admin_token) -> Ngshare:
 
 
 def hub_user(stack, token, name) -> dict | None:
-    import requests
-
     r = requests.get(
         f"{stack.url}/hub/api/users/{name}", timeout=30, headers={"Authorization": f"token {token}"}
     )
