@@ -17,8 +17,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from conftest import RESULTS, course_copy
-from stackctl import LABEL_STACK, Stack, free_port, new_stack, run
+from stackctl import LABEL_STACK, Stack, course_copy, free_port, new_stack, run, serve
 
 HERE = Path(__file__).resolve().parent
 
@@ -89,21 +88,8 @@ def auth_stack(
     stack.extra_env = dict(env or {})
     set_auth(stack.course_dir, auth)
     failed_before = request.session.testsfailed
-    try:
-        stack.up()
-    except Exception:
-        print(stack.logs())
-        stack.down()
-        raise
-    try:
+    with serve(stack, failed=lambda: request.session.testsfailed > failed_before):
         yield stack
-    finally:
-        if request.session.testsfailed > failed_before:
-            RESULTS.mkdir(exist_ok=True)
-            log = stack.logs()
-            (RESULTS / f"{stack.name}-logs.txt").write_text(log)
-            print(f"\n==== logs of stack {stack.name} (tests failed) ====\n{log[-20000:]}")
-        stack.down()
 
 
 def hub_exec(stack: Stack, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
