@@ -46,6 +46,7 @@ class Stack:
     port: int
     password: str
     course_dir: Path = ROOT
+    extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -60,6 +61,7 @@ class Stack:
             "CONTAINER_PREFIX": f"{self.name}-jupyter",
             "COURSE_DIR": str(Path(self.course_dir).resolve()),
             "IMAGE_TAG": os.environ.get("IMAGE_TAG", "latest"),
+            **self.extra_env,
         }
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
