@@ -97,7 +97,9 @@ def test_a_profile_of_another_group_is_refused_with_its_reason(gpu_stack):
         timeout=60,
     )
     assert form.status_code == 403
-    assert "Full GPU (projects)" in form.text and "is only for staff" in form.text, form.text[-2000:]
+    assert "Full GPU (projects)" in form.text and "is only for staff" in form.text, form.text[
+        -2000:
+    ]
     api = spawn(client, "gpu-full")
     assert api.status_code == 403, api.text
     assert "Full GPU (projects)" in api.json()["message"]
