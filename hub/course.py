@@ -55,10 +55,18 @@ class CourseInfo(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("Europe")
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as 'Europe/London'"
             ) from None
+        return value
+
+    @field_validator("semester_start")
+    @classmethod
+    def _sane_year(cls, value: dt.date) -> dt.date:
+        # the week arithmetic must stay inside the calendar (date.max is 9999-12-31)
+        if not 2000 <= value.year <= 2200:
+            raise ValueError(f"{value.isoformat()} is not a plausible semester start")
         return value
 
 
@@ -422,15 +430,29 @@ def load_course(path: str | Path) -> Course:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise CourseFileError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
+    except UnicodeDecodeError:
+        problem = Problem(str(path), "", "not UTF-8 text; save the file as UTF-8")
+        raise CourseFileError([problem]) from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        problem = Problem(str(path), "", "the file nests deeper than any course file needs")
+        raise CourseFileError([problem]) from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CourseFileError(
-            [Problem(str(path), where, f"not valid YAML: {getattr(err, 'problem', err)}")]
-        ) from None
+        raise CourseFileError([yaml_problem(err, text, str(path))]) from None
     return parse_course(data, str(path))
+
+
+def yaml_problem(err: yaml.YAMLError, text: str, source: str) -> Problem:
+    """A YAML error as a Problem at its line and column."""
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        return Problem(source, f"line {line}, column {column}",
+                       f"not valid YAML: the character {chr(err.character)!r} is not allowed")
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return Problem(source, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")
 
 
 def memory_bytes(memory: str) -> int:
