@@ -12,6 +12,7 @@ from traitlets.config import Config
 
 from hub import gpu
 from hub.course import Course, Lti13Settings, NativeSettings, OAuthSettings
+from hub.links import repo_url
 from hub.roster import Roster
 from hub.secrets import read_secret
 from hub.settings import Settings, SettingsError
@@ -245,6 +246,11 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         "NGSHARE_URL": f"http://ngshare:{NGSHARE_PORT}/services/ngshare",
         "COURSE_DATA_DIR": "/srv/course-data",
         "COURSE_ID": course.course.id,
+        # the one repository nbgitpuller may pull (hub/singleuser/gitpuller_guard.py)
+        "COURSE_LABS_REPO": repo_url(course),
+        # Kernels' connection files go to the container's /tmp, not the home: a full home
+        # must not stop a student from starting a kernel (docs/security.md).
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
     }
     # Generous: at the start of a lab, many servers start at once on a few cores.
     c.DockerSpawner.http_timeout = 300
