@@ -7,18 +7,24 @@ touches a demo or a deployment on the same machine, and it removes everything it
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
+import re
 import secrets
+import shutil
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 LABEL_STACK = "org.course.stack"
+RESULTS = ROOT / "test-results"
 
 
 def free_port() -> int:
@@ -125,5 +131,56 @@ class Stack:
         return self.exec(f"{self.name}_hub_1", "cat", f"/secrets/{name}").stdout.strip()
 
 
+def course_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`course` on the host, as staff run it there (a staff-tools container of this stack);
+    --dev-source runs this working tree's hub package, not the image's."""
+    cmd = [sys.executable, "-m", "hub.cli", "--course", str(stack.course_dir / "course.yml"),
+           *args, "--stack", stack.name, "--dev-source", str(ROOT / "hub")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n"
+                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
 def new_stack(name: str) -> Stack:
     return Stack(name=name, port=free_port(), password=secrets.token_urlsafe(12))
+
+
+def course_copy(folder: Path) -> Path:
+    """The sample course (course.yml, roster.csv, labs/) in a folder tests may change."""
+    root = ROOT
+    # Tests must not depend on the calendar: put "today" in week 3 of the semester
+    # (weeks 1-3 and A1 released, A1 due in week 4, weeks 4-13 still closed).
+    start = dt.date.today() - dt.timedelta(days=17)
+    text = re.sub(r"(?m)^(  semester_start:) \S+", rf"\1 {start.isoformat()}",
+                  (root / "course.yml").read_text())
+    # The servers run the student image of the tag under test, like the hub and the proxy.
+    tag = os.environ.get("IMAGE_TAG", "latest")
+    text = re.sub(r"(?m)^(  student: course-student):latest$", rf"\1:{tag}", text)
+    (folder / "course.yml").write_text(text)
+    shutil.copy(root / "roster.csv", folder / "roster.csv")
+    shutil.copytree(root / "labs", folder / "labs",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    folder.chmod(0o755)
+    return folder
+
+
+def session_stack(name: str, folder: Path, failed: Callable[[], bool]) -> Iterator[Stack]:
+    """A stack with a course copy in `folder`, for a session fixture: up, yielded, its logs
+    dumped into test-results/ when `failed()` says a test failed, down."""
+    s = new_stack(name)
+    s.course_dir = course_copy(folder)
+    try:
+        s.up()
+    except Exception:
+        print(s.logs())
+        s.down()
+        raise
+    yield s
+    if failed():
+        RESULTS.mkdir(exist_ok=True)
+        log = s.logs()
+        (RESULTS / f"{s.name}-logs.txt").write_text(log)
+        print(f"\n==== logs of stack {s.name} (tests failed) ====\n{log[-20000:]}")
+    s.down()

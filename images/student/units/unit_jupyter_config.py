@@ -1,6 +1,8 @@
-"""nbgrader's exchange is ngshare; nbgitpuller is enabled; students don't get formgrader."""
+"""nbgrader's exchange is ngshare; nbgitpuller is enabled; students don't get formgrader, staff
+servers (the spawner puts /opt/venv/etc/jupyter-staff first in JUPYTER_CONFIG_PATH) do."""
 
 import json
+import os
 import subprocess
 
 from importlib.metadata import version
@@ -28,6 +30,27 @@ assert formgrader and all("disabled" in line for line in formgrader), formgrader
 page = json.load(open("/opt/venv/etc/jupyter/labconfig/page_config.json"))
 assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
 
+# Staff servers: formgrader on (server and lab), over the grading folder.
+STAFF_CHECK = """
+from jupyter_server.serverapp import ServerApp
+from jupyterlab_server.config import get_page_config
+from nbgrader.apps.baseapp import NbGrader
+app = ServerApp()
+app.load_config_file()
+app.find_server_extensions()
+assert app.jpserver_extensions["nbgrader.server_extensions.formgrader"] is True
+assert app.jpserver_extensions["nbgitpuller"] is True
+assert app.jpserver_extensions["notebook"] is False
+assert "@jupyter/nbgrader:formgrader" not in get_page_config([], None)["disabledExtensions"]
+grader = NbGrader()
+grader.load_config_file()
+assert grader.config.CourseDirectory.root == "/home/jovyan/grading", grader.config
+"""
+for role_env, staff in (({}, False), ({"JUPYTER_CONFIG_PATH": "/opt/venv/etc/jupyter-staff"}, True)):
+    done = subprocess.run(["python", "-c", STAFF_CHECK], capture_output=True, text=True,
+                          cwd="/tmp", env={**os.environ, **role_env})
+    assert (done.returncode == 0) == staff, (role_env, done.stderr[-2000:])
+
 # CVE-2021-39160 was fixed in nbgitpuller 0.10.2; never go below it.
 assert Version(version("nbgitpuller")) >= Version("0.10.2")
 
@@ -36,4 +59,5 @@ assert Version(version("nbgitpuller")) >= Version("0.10.2")
 safe = subprocess.run(["git", "config", "--system", "--get-all", "safe.directory"],
                       capture_output=True, text=True).stdout.split()
 assert "/srv/labs.git" in safe, safe
-print("ok: ngshare exchange, nbgitpuller enabled, formgrader off, labs repo trusted")
+print("ok: ngshare exchange, nbgitpuller enabled, formgrader off (on for staff), "
+      "labs repo trusted")
