@@ -4,8 +4,8 @@ servers (the spawner puts /opt/venv/etc/jupyter-staff first in JUPYTER_CONFIG_PA
 import json
 import os
 import subprocess
-
 from importlib.metadata import version
+
 from packaging.version import Version
 from traitlets.config import Config
 
@@ -39,6 +39,7 @@ app = ServerApp()
 app.load_config_file()
 app.find_server_extensions()
 assert app.jpserver_extensions["nbgrader.server_extensions.formgrader"] is True
+assert app.jpserver_extensions["hub.staff_only"] is False  # students' formgrader refusal
 assert app.jpserver_extensions["nbgitpuller"] is True
 assert app.jpserver_extensions["notebook"] is False
 assert "@jupyter/nbgrader:formgrader" not in get_page_config([], None)["disabledExtensions"]
@@ -46,10 +47,19 @@ grader = NbGrader()
 grader.load_config_file()
 assert grader.config.CourseDirectory.root == "/home/jovyan/grading", grader.config
 """
-for role_env, staff in (({}, False), ({"JUPYTER_CONFIG_PATH": "/opt/venv/etc/jupyter-staff"}, True)):
+STAFF_LAYER = {"JUPYTER_CONFIG_PATH": "/opt/venv/etc/jupyter-staff"}
+for role_env, staff in (({}, False), (STAFF_LAYER, True)):
     done = subprocess.run(["python", "-c", STAFF_CHECK], capture_output=True, text=True,
                           cwd="/tmp", env={**os.environ, **role_env})
     assert (done.returncode == 0) == staff, (role_env, done.stderr[-2000:])
+
+# Students: formgrader's URL answers with hub.staff_only's readable refusal.
+students = subprocess.run(["python", "-c", "from jupyter_server.serverapp import ServerApp\n"
+                           "app = ServerApp()\napp.load_config_file()\n"
+                           "app.find_server_extensions()\n"
+                           "print(app.jpserver_extensions['hub.staff_only'])"],
+                          capture_output=True, text=True, cwd="/tmp")
+assert students.stdout.strip() == "True", students.stdout + students.stderr
 
 # CVE-2021-39160 was fixed in nbgitpuller 0.10.2; never go below it.
 assert Version(version("nbgitpuller")) >= Version("0.10.2")
