@@ -133,6 +133,19 @@ def test_assignment_list_fetches_a1(student, lab):
     student.assert_no_console_errors()
 
 
+def save(page, tab) -> None:
+    """Ctrl+S until the tab is clean: an edit that reaches the model just after a save marks
+    the notebook dirty again."""
+    for _ in range(3):
+        page.keyboard.press("Control+s")
+        try:
+            expect(tab).not_to_have_class(re.compile(r"jp-mod-dirty"), timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    expect(tab).not_to_have_class(re.compile(r"jp-mod-dirty"))
+
+
 def test_edit_an_answer_cell_and_submit(student, lab):
     page = lab["page"]
     # The fetched folder is in the student's home: open its notebook in JupyterLab.
@@ -146,9 +159,8 @@ def test_edit_an_answer_cell_and_submit(student, lab):
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(ANSWER)
     page.keyboard.press("Escape")
-    page.keyboard.press("Control+s")
-    expect(tab).not_to_have_class(re.compile(r"jp-mod-dirty"), timeout=30_000)
     expect(answer).not_to_contain_text("NotImplementedError")
+    save(page, tab)
     # back to the assignment list, submit
     open_assignment_list(page)
     fetched = page.locator("#fetched_assignments_list > .list_item").filter(has_text="A1")

@@ -40,6 +40,10 @@ app.load_config_file()
 app.find_server_extensions()
 assert app.jpserver_extensions["nbgrader.server_extensions.formgrader"] is True
 assert app.jpserver_extensions["hub.staff_only"] is False  # students' formgrader refusal
+# JupyterLab shows formgrader in an iframe of the same server: JupyterHub's default
+# frame-ancestors 'none' would blank it
+csp = app.tornado_settings["headers"]["Content-Security-Policy"]
+assert csp == "frame-ancestors 'self'", csp
 assert app.jpserver_extensions["nbgitpuller"] is True
 assert app.jpserver_extensions["notebook"] is False
 assert "@jupyter/nbgrader:formgrader" not in get_page_config([], None)["disabledExtensions"]
