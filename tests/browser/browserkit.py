@@ -40,7 +40,13 @@ class Person:
     name: str
     context: BrowserContext
     base_url: str
-    errors: list[ConsoleError] = dataclasses.field(default_factory=list)
+    errors: list[ConsoleError] = dataclasses.field(default_factory=list)  # since last check
+    seen: list[ConsoleError] = dataclasses.field(default_factory=list)  # all, for the record
+
+    def record(self, url: str, text: str) -> None:
+        error = ConsoleError(url, text)
+        self.errors.append(error)
+        self.seen.append(error)
 
     @property
     def page(self) -> Page:

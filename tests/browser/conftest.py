@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, TIMEOUT_MS, ConsoleError, Person
+from browserkit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, TIMEOUT_MS, Person
 from playwright.sync_api import Playwright, sync_playwright
 from stackctl import session_stack
 
@@ -79,13 +79,13 @@ def open_browser(playwright, stack, tmp_path_factory):
             if msg.type == "error":
                 where = msg.location.get("url", "")  # the resource, for a failed load
                 text = f"{msg.text} [{where}]" if where else msg.text
-                person.errors.append(ConsoleError(msg.page.url if msg.page else "", text))
+                person.record(msg.page.url if msg.page else "", text)
 
         context.on("console", record)
         context.on(
             "weberror",
-            lambda err, person=person: person.errors.append(
-                ConsoleError(err.page.url if err.page else "", f"uncaught: {err.error}")
+            lambda err, person=person: person.record(
+                err.page.url if err.page else "", f"uncaught: {err.error}"
             ),
         )
         opened.append(person)
@@ -96,6 +96,12 @@ def open_browser(playwright, stack, tmp_path_factory):
     for person in opened:
         PEOPLE.remove(person)
         person.context.close()
+        # Every console error, JupyterLab's included (the steps assert on our pages' only).
+        if person.seen:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            (SHOTS / f"console-{person.name}.txt").write_text(
+                "".join(f"{e.url}: {e.text}\n" for e in person.seen)
+            )
 
 
 @pytest.hookimpl(wrapper=True)
