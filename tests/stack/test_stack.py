@@ -5,6 +5,7 @@ Needs the built images (make images); CI runs it through `make test`.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -55,7 +56,7 @@ def test_student_server_runs_as_uid_1000_with_course_limits(stack, student1):
     assert host["PidsLimit"] == 1024
     assert "no-new-privileges:true" in host["SecurityOpt"]
     assert host["CapDrop"] == ["ALL"]
-    assert info["Config"]["Image"] == "course-student:latest"
+    assert info["Config"]["Image"] == f"course-student:{os.environ.get('IMAGE_TAG', 'latest')}"
     mounts = {m["Destination"]: m for m in info["Mounts"]}
     assert mounts["/home/jovyan"]["Name"] == f"{stack.name}-home-student1"
     assert mounts["/srv/labs.git"]["RW"] is False
