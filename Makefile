@@ -86,6 +86,14 @@ deploy: $(VENV)/.done ## provision the server(s) in INVENTORY (default ansible/i
 deploy-check: $(VENV)/.done ## show what `make deploy` would change (--check --diff)
 	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) site.yml --check --diff $(ANSIBLE_ARGS)
 
+.PHONY: gpu-check
+gpu-check: $(VENV)/.done ## on the deployed GPU server(s): each GPU profile runs the GPU check
+	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) gpu-check.yml $(ANSIBLE_ARGS)
+
+.PHONY: gpu-check-local
+gpu-check-local: ## the same check against the stack running here (make demo GPU=1)
+	$(COMPOSE) exec -T hub python -m hub.gpu.check
+
 .PHONY: restore
 restore: $(VENV)/.done ## restore volumes from the latest nightly backup (docs/deploy.md)
 	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) restore.yml $(ANSIBLE_ARGS)
@@ -111,7 +119,7 @@ test: images $(VENV)/.done ## the whole suite: unit, images, content, stack (nee
 
 .PHONY: test-unit
 test-unit: $(VENV)/.done ## unit tests only (no Docker)
-	$(VENV)/bin/python -m pytest tests/unit tests/gpu tests/grading tests/publish
+	$(VENV)/bin/python -m pytest -m "not docker" tests/unit tests/gpu tests/grading tests/publish
 
 .PHONY: test-browser
 test-browser: images $(VENV)/.done ## the student and TA journeys in headless Chromium (tests/browser)

@@ -80,15 +80,21 @@ def run_lab(lab: Path, mode: str, cell_timeout: int, lab_budget: float) -> dict:
         os.environ.clear()
         os.environ.update(lab_env)  # the kernel inherits os.environ
         client = NotebookClient(
-            nb, timeout=cell_timeout, kernel_name="python3", interrupt_on_timeout=True,
+            nb,
+            timeout=cell_timeout,
+            kernel_name="python3",
+            interrupt_on_timeout=True,
             resources={"metadata": {"path": str(workdir)}},
         )
         start = time.perf_counter()
         try:
             result.update(_execute(client, nb, start + lab_budget))
         except Exception as err:  # a kernel that died is this lab's result
-            result.update(ok=False, error=f"{type(err).__name__}: {err}"[-400:],
-                          seconds=round(time.perf_counter() - start, 1))
+            result.update(
+                ok=False,
+                error=f"{type(err).__name__}: {err}"[-400:],
+                seconds=round(time.perf_counter() - start, 1),
+            )
         finally:
             os.environ.clear()
             os.environ.update(saved_environ)
@@ -149,11 +155,20 @@ def _probe(nb) -> dict:
 
 
 def markdown_table(results: list[dict]) -> str:
-    rows = ["| lab | mode | result | s | peak allocated MiB | peak reserved MiB | device |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| lab | mode | result | s | peak allocated MiB | peak reserved MiB | device |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        outcome = ("pass" if r.get("ok") else "not started" if r.get("skipped")
-                   else f"stopped: {r['stopped']}" if r.get("stopped") else "FAIL")
+        outcome = (
+            "pass"
+            if r.get("ok")
+            else "not started"
+            if r.get("skipped")
+            else f"stopped: {r['stopped']}"
+            if r.get("stopped")
+            else "FAIL"
+        )
         rows.append(
             f"| {r['lab']} | {r['mode']} | {outcome} | {r.get('seconds', '')} "
             f"| {r.get('peak_allocated_mib', '')} | {r.get('peak_reserved_mib', '')} "
@@ -164,12 +179,20 @@ def markdown_table(results: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", action="append", choices=["smoke", "full"],
-                        help="repeatable; default: smoke, then full")
+    parser.add_argument(
+        "--mode",
+        action="append",
+        choices=["smoke", "full"],
+        help="repeatable; default: smoke, then full",
+    )
     parser.add_argument("--lab", action="append", help="a lab folder name; default: all")
     parser.add_argument("--cell-timeout", type=int, default=300, help="seconds per cell")
-    parser.add_argument("--lab-budget", type=float, default=600,
-                        help="seconds per lab; a lab still running is interrupted, not failed")
+    parser.add_argument(
+        "--lab-budget",
+        type=float,
+        default=600,
+        help="seconds per lab; a lab still running is interrupted, not failed",
+    )
     parser.add_argument("--deadline", type=float, help="start no lab after this many seconds")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -192,18 +215,23 @@ def main() -> int:
             results.append(r)
             where = r.get("gpu") or ("CPU" if r.get("cuda") is False else "?")
             verdict = "PASS" if r["ok"] else "STOP" if r.get("stopped") else "FAIL"
-            print(f"{verdict} {lab.name} [{mode}] {r['seconds']} s on "
-                  f"{where}, peak {r.get('peak_allocated_mib', '-')} MiB"
-                  + (f": {r.get('error') or r.get('stopped')}" if not r["ok"] else ""), flush=True)
+            print(
+                f"{verdict} {lab.name} [{mode}] {r['seconds']} s on "
+                f"{where}, peak {r.get('peak_allocated_mib', '-')} MiB"
+                + (f": {r.get('error') or r.get('stopped')}" if not r["ok"] else ""),
+                flush=True,
+            )
     table = markdown_table(results)
     print(table, flush=True)
     if args.json:
         args.json.write_text(json.dumps({"results": results, "table": table}, indent=1))
     failed = [r for r in results if r.get("ok") is False and not r.get("stopped")]
-    print(f"{'FAIL' if failed else 'PASS'}: {sum(1 for r in results if r.get('ok'))} labs passed,"
-          f" {len(failed)} failed, {sum(1 for r in results if r.get('stopped'))} stopped at the lab"
-          f" budget, {sum(1 for r in results if r.get('skipped'))} not started",
-          flush=True)
+    print(
+        f"{'FAIL' if failed else 'PASS'}: {sum(1 for r in results if r.get('ok'))} labs passed,"
+        f" {len(failed)} failed, {sum(1 for r in results if r.get('stopped'))} stopped at the lab"
+        f" budget, {sum(1 for r in results if r.get('skipped'))} not started",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

@@ -117,6 +117,7 @@ class CourseSpawner(DockerSpawner):
             **self.environment,
             "COURSE_PROFILE": profile.slug,
             "COURSE_ROLE": "staff" if self.is_staff else "student",
+            "COURSE_SUBMISSION_LIMIT_MB": str(self.course.submission_limit_mb),
             # BLAS/OpenMP default to the host's core count, far more than the CPU limit:
             # oversubscribed threads make small models many times slower.
             "OMP_NUM_THREADS": str(max(1, int(profile.cpu))),

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dockercheck import require_docker  # noqa: E402,F401  (tests import it from here)
-from stackctl import RESULTS, session_stack  # noqa: E402,F401
+from stackctl import course_copy, new_stack, serve  # noqa: E402,F401
 
 FAILED = pytest.StashKey[list]()
 
@@ -25,8 +25,16 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def stack(request, tmp_path_factory):
+def any_failed(request):
+    """A callable: has any test of this session failed so far (keep the services' logs)?"""
+    return lambda: bool(request.session.stash.get(FAILED, None))
+
+
+@pytest.fixture(scope="session")
+def stack(any_failed, tmp_path_factory):
     """The whole course stack, up once per test session under its own names."""
-    yield from session_stack(os.environ.get("TEST_STACK_NAME", "ctest"),
-                             tmp_path_factory.mktemp("course"),
-                             failed=lambda: bool(request.session.stash.get(FAILED, None)))
+    require_docker()
+    s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest"))
+    s.course_dir = course_copy(tmp_path_factory.mktemp("course"))
+    with serve(s, failed=any_failed):
+        yield s

@@ -6,6 +6,7 @@ touches a demo or a deployment on the same machine, and it removes everything it
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -17,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
@@ -47,6 +47,7 @@ class Stack:
     port: int
     password: str
     course_dir: Path = ROOT
+    extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -61,12 +62,19 @@ class Stack:
             "CONTAINER_PREFIX": f"{self.name}-jupyter",
             "COURSE_DIR": str(Path(self.course_dir).resolve()),
             "IMAGE_TAG": os.environ.get("IMAGE_TAG", "latest"),
+            **self.extra_env,
         }
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run(
-            "docker-compose", "-p", self.name, "-f", str(ROOT / "compose.yml"), *args,
-            check=check, env=self.env,
+            "docker-compose",
+            "-p",
+            self.name,
+            "-f",
+            str(ROOT / "compose.yml"),
+            *args,
+            check=check,
+            env=self.env,
         )
 
     def container_name(self, username: str) -> str:
@@ -116,8 +124,15 @@ class Stack:
     def inspect(self, container: str) -> dict:
         return json.loads(run("docker", "inspect", container).stdout)[0]
 
-    def exec(self, container: str, *cmd: str, user: str | None = None, check: bool = True,
-             env: dict | None = None, workdir: str | None = None) -> subprocess.CompletedProcess:
+    def exec(
+        self,
+        container: str,
+        *cmd: str,
+        user: str | None = None,
+        check: bool = True,
+        env: dict | None = None,
+        workdir: str | None = None,
+    ) -> subprocess.CompletedProcess:
         args = ["docker", "exec"]
         if user:
             args += ["-u", user]
@@ -131,56 +146,74 @@ class Stack:
         return self.exec(f"{self.name}_hub_1", "cat", f"/secrets/{name}").stdout.strip()
 
 
-def course_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`course` on the host, as staff run it there (a staff-tools container of this stack);
-    --dev-source runs this working tree's hub package, not the image's."""
-    cmd = [sys.executable, "-m", "hub.cli", "--course", str(stack.course_dir / "course.yml"),
-           *args, "--stack", stack.name, "--dev-source", str(ROOT / "hub")]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n"
-                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return done
-
-
 def new_stack(name: str) -> Stack:
     return Stack(name=name, port=free_port(), password=secrets.token_urlsafe(12))
 
 
 def course_copy(folder: Path) -> Path:
     """The sample course (course.yml, roster.csv, labs/) in a folder tests may change."""
-    root = ROOT
     # Tests must not depend on the calendar: put "today" in week 3 of the semester
     # (weeks 1-3 and A1 released, A1 due in week 4, weeks 4-13 still closed).
     start = dt.date.today() - dt.timedelta(days=17)
-    text = re.sub(r"(?m)^(  semester_start:) \S+", rf"\1 {start.isoformat()}",
-                  (root / "course.yml").read_text())
+    text = re.sub(
+        r"(?m)^(  semester_start:) \S+",
+        rf"\1 {start.isoformat()}",
+        (ROOT / "course.yml").read_text(),
+    )
     # The servers run the student image of the tag under test, like the hub and the proxy.
     tag = os.environ.get("IMAGE_TAG", "latest")
     text = re.sub(r"(?m)^(  student: course-student):latest$", rf"\1:{tag}", text)
     (folder / "course.yml").write_text(text)
-    shutil.copy(root / "roster.csv", folder / "roster.csv")
-    shutil.copytree(root / "labs", folder / "labs",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copy(ROOT / "roster.csv", folder / "roster.csv")
+    shutil.copytree(
+        ROOT / "labs",
+        folder / "labs",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     folder.chmod(0o755)
     return folder
 
 
-def session_stack(name: str, folder: Path, failed: Callable[[], bool]) -> Iterator[Stack]:
-    """A stack with a course copy in `folder`, for a session fixture: up, yielded, its logs
-    dumped into test-results/ when `failed()` says a test failed, down."""
-    s = new_stack(name)
-    s.course_dir = course_copy(folder)
+@contextlib.contextmanager
+def serve(stack: Stack, failed):
+    """Bring `stack` up for the block; on the way out, keep and print its services' logs when
+    `failed()` says a test failed, then remove everything it made."""
     try:
-        s.up()
+        stack.up()
     except Exception:
-        print(s.logs())
-        s.down()
+        print(stack.logs())
+        stack.down()
         raise
-    yield s
-    if failed():
-        RESULTS.mkdir(exist_ok=True)
-        log = s.logs()
-        (RESULTS / f"{s.name}-logs.txt").write_text(log)
-        print(f"\n==== logs of stack {s.name} (tests failed) ====\n{log[-20000:]}")
-    s.down()
+    try:
+        yield stack
+    finally:
+        if failed():
+            RESULTS.mkdir(exist_ok=True)
+            log = stack.logs()
+            (RESULTS / f"{stack.name}-logs.txt").write_text(log)
+            print(f"\n==== logs of stack {stack.name} (tests failed) ====\n{log[-20000:]}")
+        stack.down()
+
+
+def course_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`course` on the host, as staff run it there (a staff-tools container of this stack);
+    --dev-source runs this working tree's hub package, not the image's."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "hub.cli",
+        "--course",
+        str(stack.course_dir / "course.yml"),
+        *args,
+        "--stack",
+        stack.name,
+        "--dev-source",
+        str(ROOT / "hub"),
+    ]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({done.returncode}):\n"
+            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
+    return done

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 from browserkit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, TIMEOUT_MS, Person
+from dockercheck import require_docker
 from playwright.sync_api import Playwright, sync_playwright
-from stackctl import session_stack
+from stackctl import course_copy, new_stack, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,15 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def stack(request, tmp_path_factory):
     """This directory's own stack, with the assignments' sources in its course folder."""
-    name = os.environ.get("TEST_STACK_NAME", "ctest") + "-browser"
-    for s in session_stack(
-        name, tmp_path_factory.mktemp("course"), failed=lambda: request.session.testsfailed > 0
-    ):
-        shutil.copytree(
-            ROOT / "assignments",
-            s.course_dir / "assignments",
-            ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"),
-        )
+    require_docker()
+    s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest") + "-browser")
+    s.course_dir = course_copy(tmp_path_factory.mktemp("course"))
+    shutil.copytree(
+        ROOT / "assignments",
+        s.course_dir / "assignments",
+        ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"),
+    )
+    with serve(s, failed=lambda: request.session.testsfailed > 0):
         yield s
 
 

@@ -114,3 +114,35 @@ def test_loads_ag_news_from_the_course_data_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     text = load_text_classification()
     assert text.train_texts == ["stocks rise", "team wins"] and text.source.startswith("AG News")
+
+
+def _gpucheck(*args):
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "coursekit.gpucheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_gpucheck_runs_every_check_on_the_cpu_and_says_so():
+    # The same checks `make gpu-check` runs per GPU profile; here (no GPU) on the CPU.
+    import json
+
+    from coursekit.gpucheck import VERDICT_TAG
+
+    result = _gpucheck("--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("PASS ") for line in lines) == 4, result.stdout
+    assert "PASS: 4 checks on CPU only, no GPU found" in lines
+    report = json.loads(lines[-1].removeprefix(VERDICT_TAG))
+    assert [r["check"] for r in report["results"]][-1] == "PyG import and a GCN on the device"
+
+
+def test_gpucheck_fails_without_a_gpu_when_one_is_required():
+    result = _gpucheck("--require-gpu")
+    assert result.returncode == 1
+    assert "FAIL: 4 checks on CPU only, no GPU found; failed: a GPU was required" in result.stdout

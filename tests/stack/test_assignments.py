@@ -41,29 +41,40 @@ STUDENTS = ("student1", "student2", "student3")
 
 # -- helpers ------------------------------------------------------------------------------------
 
+
 def in_server(stack, user: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    return stack.exec(stack.container_name(user), "bash", "-lc", f"cd /home/jovyan && {script}",
-                      check=check)
+    return stack.exec(
+        stack.container_name(user), "bash", "-lc", f"cd /home/jovyan && {script}", check=check
+    )
 
 
 def install_working_tree(stack, user: str) -> None:
     """The image's `hub` package may predate this working tree: replace it in one server."""
     container = stack.container_name(user)
-    site = stack.exec(container, "python", "-c", "import hub, os; print(os.path.dirname("
-                      "os.path.dirname(hub.__file__)))").stdout.strip()
+    site = stack.exec(
+        container,
+        "python",
+        "-c",
+        "import hub, os; print(os.path.dirname(os.path.dirname(hub.__file__)))",
+    ).stdout.strip()
     subprocess.run(["docker", "cp", str(ROOT / "hub"), f"{container}:{site}/"], check=True)
     # the course folder, as the lead's mount at /srv/course would give it (requests-workflow.md)
     stack.exec(container, "mkdir", "-p", "/tmp/course")
     for name in ("course.yml", "roster.csv"):
-        subprocess.run(["docker", "cp", str(stack.course_dir / name),
-                        f"{container}:/tmp/course/{name}"], check=True)
+        subprocess.run(
+            ["docker", "cp", str(stack.course_dir / name), f"{container}:/tmp/course/{name}"],
+            check=True,
+        )
 
 
 def solved(template: dict) -> str:
     """The fetched template with every answer cell replaced by the source's solution."""
     source = nbformat.read(A1_SOURCE, as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.from_dict(template)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -73,10 +84,12 @@ def solved(template: dict) -> str:
 
 
 def gradebook_scores(stack) -> dict[str, float]:
-    script = ("python - <<'EOF'\nimport json\nfrom nbgrader.api import Gradebook\n"
-              "with Gradebook('sqlite:////home/jovyan/grading/gradebook.db', 'dl101') as gb:\n"
-              "    print(json.dumps({s.student_id: s.score for s in "
-              "gb.find_assignment('A1').submissions}))\nEOF")
+    script = (
+        "python - <<'EOF'\nimport json\nfrom nbgrader.api import Gradebook\n"
+        "with Gradebook('sqlite:////home/jovyan/grading/gradebook.db', 'dl101') as gb:\n"
+        "    print(json.dumps({s.student_id: s.score for s in "
+        "gb.find_assignment('A1').submissions}))\nEOF"
+    )
     return json.loads(in_server(stack, "instructor", script).stdout.strip().splitlines()[-1])
 
 
@@ -93,6 +106,7 @@ def wait_for_ngshare(share: Ngshare, timeout: float = 60) -> None:
 
 # -- the shared cycle ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def admin(stack) -> Ngshare:
     return Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
@@ -103,8 +117,12 @@ def clients(stack) -> dict[str, HubClient]:
     import shutil
 
     # The course folder holds the assignments' sources next to course.yml, as in the repository.
-    shutil.copytree(ROOT / "assignments", stack.course_dir / "assignments", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT / "assignments",
+        stack.course_dir / "assignments",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"),
+    )
     clients = {}
     for user in ("instructor", *STUDENTS):
         client = HubClient(stack.url)
@@ -138,7 +156,8 @@ def cycle(stack, clients, admin):
     wait_for_ngshare(admin)
 
     facts["collect"] = in_server(
-        stack, "instructor", "course --course /tmp/course/course.yml collect A1").stdout
+        stack, "instructor", "course --course /tmp/course/course.yml collect A1"
+    ).stdout
     facts["autograde"] = course_cli(stack, "autograde", "A1", "--cell-timeout", "120").stdout
     facts["feedback"] = course_cli(stack, "feedback", "A1").stdout
     for user in ("student1", "student2"):
@@ -148,12 +167,15 @@ def cycle(stack, clients, admin):
 
 # -- the A1 cycle ----------------------------------------------------------------------------------
 
+
 def test_release_is_stored_in_ngshare_without_solutions(stack, cycle, admin):
     assert "A1" in admin.assignments(COURSE)
     files = admin.get(f"assignment/{COURSE}/A1?list_only=true")["files"]
     assert "A1.ipynb" in {f["path"] for f in files}
-    assert "BEGIN SOLUTION" not in cycle["template"] and "raise NotImplementedError" in \
-        cycle["template"]
+    assert (
+        "BEGIN SOLUTION" not in cycle["template"]
+        and "raise NotImplementedError" in cycle["template"]
+    )
     released = in_server(stack, "instructor", "ls grading/release/A1 grading/source/A1").stdout
     assert "A1.ipynb" in released
     assert "already released" in cycle["release_again"]
@@ -167,10 +189,10 @@ def test_every_submission_reached_ngshare_with_its_server_time(cycle):
 
 
 def test_collect_takes_each_newest_submission_after_an_ngshare_restart(stack, cycle):
-    latest = max(s["timestamp"] for s in cycle["submissions"]
-                  if s["student_id"] == "student2")
-    stamp = in_server(stack, "instructor",
-                      "cat grading/submitted/student2/A1/timestamp.txt").stdout.strip()
+    latest = max(s["timestamp"] for s in cycle["submissions"] if s["student_id"] == "student2")
+    stamp = in_server(
+        stack, "instructor", "cat grading/submitted/student2/A1/timestamp.txt"
+    ).stdout.strip()
     assert stamp.split(".")[0] == latest.split(".")[0]
     listed = in_server(stack, "instructor", "ls grading/submitted").stdout.split()
     assert sorted(listed) == ["student1", "student2"]
@@ -181,8 +203,7 @@ def test_autograde_scores_the_newest_submission_in_sandboxes(stack, cycle):
     scores = gradebook_scores(stack)
     assert scores == {"student1": 20.0, "student2": 20.0}, cycle["autograde"]
     log = json.loads(in_server(stack, "instructor", "cat grading/autograde/A1.json").stdout)
-    assert {s: r["status"] for s, r in log.items()} == {"student1": "graded",
-                                                       "student2": "graded"}
+    assert {s: r["status"] for s, r in log.items()} == {"student1": "graded", "student2": "graded"}
     assert leftover_sandboxes(docker.from_env(), stack.name) == []
 
 
@@ -199,8 +220,7 @@ def test_students_fetch_their_feedback(stack, cycle):
 
 def test_grade_export_has_one_row_per_student(stack, cycle, tmp_path):
     course_cli(stack, "grades", "--out", str(tmp_path))
-    rows = {r["Username"]: r for r in csv.DictReader((tmp_path / "exports" /
-                                                      "grades.csv").open())}
+    rows = {r["Username"]: r for r in csv.DictReader((tmp_path / "exports" / "grades.csv").open())}
     assert set(rows) == {f"student{i}" for i in range(1, 11)}
     assert rows["student1"]["A1 final"] == "20" and rows["student1"]["A1 status"] == "on_time"
     assert rows["student2"]["A1 final"] == "20"
@@ -209,28 +229,72 @@ def test_grade_export_has_one_row_per_student(stack, cycle, tmp_path):
 
 
 def test_autograde_in_a_staff_server_says_where_to_run_it(stack, cycle):
-    done = in_server(stack, "instructor",
-                     "course --course /tmp/course/course.yml autograde A1", check=False)
+    done = in_server(
+        stack, "instructor", "course --course /tmp/course/course.yml autograde A1", check=False
+    )
     assert done.returncode == 2
     assert "make course ARGS='autograde A1'" in done.stderr
 
 
 # -- ngshare's authorisation -----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def student_share(stack, cycle) -> Ngshare:
-    token = stack.exec(stack.container_name("student3"), "printenv",
-                       "JUPYTERHUB_API_TOKEN").stdout.strip()
+    token = stack.exec(
+        stack.container_name("student3"), "printenv", "JUPYTERHUB_API_TOKEN"
+    ).stdout.strip()
     return Ngshare(f"{stack.url}/services/ngshare", token)
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", f"submissions/{COURSE}/A1"),                       # list everyone's
-    ("GET", f"submissions/{COURSE}/A1/student1"),              # list another student's
-    ("GET", f"submission/{COURSE}/A1/student1"),               # download (collect) one
-    ("POST", f"assignment/{COURSE}/A9"),                       # release
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", f"submissions/{COURSE}/A1"),  # list everyone's
+        ("GET", f"submissions/{COURSE}/A1/student1"),  # list another student's
+        ("GET", f"submission/{COURSE}/A1/student1"),  # download (collect) one
+        ("POST", f"assignment/{COURSE}/A9"),  # release
+    ],
+)
 def test_a_student_token_is_refused(student_share, method, path):
     with pytest.raises(NgshareError) as refused:
         student_share._call(method, path)
     assert refused.value.status == 403, str(refused.value)
+
+
+# -- oversized submissions ------------------------------------------------------------------------
+
+
+def test_an_oversized_submission_is_refused_with_its_reason(stack, cycle, admin):
+    # student3 never submitted A1; a 60 MB checkpoint left in the folder exceeds the 50 MB limit.
+    in_server(stack, "student3", "head -c 62914560 /dev/zero > A1/weights.pt")
+    try:
+        done = in_server(stack, "student3", "nbgrader submit A1 --course dl101", check=False)
+    finally:
+        in_server(stack, "student3", "rm -f A1/weights.pt")
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "over the course's limit of 50 MB, so nothing was submitted" in out, out
+    assert "weights.pt (60.0 MB)" in out, out
+    assert "student3" not in {s["student_id"] for s in admin.submissions(COURSE, "A1")}
+
+
+def test_an_oversized_request_is_refused_by_ngshare_and_harms_nothing(stack, cycle, admin):
+    # A client that skips the check: ngshare (Tornado, 100 MB body limit) refuses the request.
+    token = stack.exec(
+        stack.container_name("student3"), "printenv", "JUPYTERHUB_API_TOKEN"
+    ).stdout.strip()
+    body = {"user": "student3", "files": "x" * (110 * 1024 * 1024)}
+    try:
+        r = requests.post(
+            f"{stack.url}/services/ngshare/submission/{COURSE}/A1",
+            data=body,
+            headers={"Authorization": f"token {token}"},
+            timeout=300,
+        )
+        accepted = r.ok and r.json().get("success")
+    except requests.ConnectionError:
+        accepted = False  # the server closed the connection: refused
+    assert not accepted
+    wait_for_ngshare(admin, timeout=30)  # still serving
+    assert "student3" not in {s["student_id"] for s in admin.submissions(COURSE, "A1")}

@@ -17,6 +17,8 @@ exec(compile(open(path).read(), path, "exec"), {"get_config": lambda: config})
 assert config.ExchangeFactory.exchange.__module__.startswith("ngshare_exchange"), config
 assert config.ExchangeFactory.exchange._ngshare_url.endswith("/services/ngshare")
 assert config.CourseDirectory.course_id == "*"
+# Submissions over the course's size limit are refused with a message, not dropped by ngshare.
+assert config.ExchangeFactory.submit.__name__ == "SizeLimitedSubmit", config.ExchangeFactory
 
 extensions = subprocess.run(
     ["jupyter", "server", "extension", "list"], capture_output=True, text=True, check=True

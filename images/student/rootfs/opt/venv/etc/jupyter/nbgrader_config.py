@@ -14,4 +14,8 @@ from ngshare_exchange import configureExchange  # noqa: E402
 c = get_config()  # noqa: F821  (injected by traitlets)
 # The spawner sets NGSHARE_URL; the default is the stack's ngshare container.
 configureExchange(c, os.environ.get("NGSHARE_URL", "http://ngshare:10101/services/ngshare"))
+# Refuse an oversized submission with a clear message instead of ngshare dropping it.
+from hub.grading.submit_limit import SizeLimitedSubmit  # noqa: E402
+
+c.ExchangeFactory.submit = SizeLimitedSubmit
 c.CourseDirectory.course_id = "*"
