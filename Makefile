@@ -121,6 +121,14 @@ test: images $(VENV)/.done ## the whole suite: unit, images, content, stack (nee
 test-unit: $(VENV)/.done ## unit tests only (no Docker)
 	$(VENV)/bin/python -m pytest -m "not docker" tests/unit tests/gpu tests/grading tests/publish
 
+.PHONY: test-browser
+test-browser: images $(VENV)/.done ## the student and TA journeys in headless Chromium (tests/browser)
+	$(VENV)/bin/python -m pytest -q tests/browser
+
+.PHONY: screenshots
+screenshots: images $(VENV)/.done ## run the browser journeys and save the docs' screenshots in docs/img
+	COURSE_SCREENSHOTS=docs/img $(VENV)/bin/python -m pytest -q tests/browser
+
 .PHONY: lint
 lint: $(VENV)/.done ## ruff on the Python code
 	$(VENV)/bin/ruff check hub coursekit tests benchmarks jupyterhub_config.py

@@ -269,6 +269,9 @@ def apply_home(c: Config, settings: Settings) -> None:
 
     get_course = course_file(settings.course_file)  # rereads course.yml when it changes
     c.JupyterHub.template_paths = [str(TEMPLATES_DIR)]
+    # Land on the course home page after login (this week's lab, deadlines), not on a server
+    # start: "Open lab" starts the server when it is needed.
+    c.JupyterHub.redirect_to_server = False
     c.JupyterHub.template_vars = hub_template_vars(get_course)  # called per request and user
     c.JupyterHub.extra_handlers = course_handlers(get_course)
 

@@ -17,6 +17,8 @@ from hub import gpu
 from hub.course import Course, Profile, load_course, memory_bytes
 
 LABEL_STACK = "org.course.stack"
+# In the student image: formgrader on, over the grading folder (images/student/rootfs/...).
+STAFF_JUPYTER_CONFIG = "/opt/venv/etc/jupyter-staff"
 
 
 def refusal(status: int, err: Exception) -> web.HTTPError:
@@ -124,6 +126,8 @@ class CourseSpawner(DockerSpawner):
         if self.is_staff:
             # Staff only: the shared nbgrader course folder, and the course folder (read-only;
             # it holds the assignments' sources and solutions, so never for students).
+            # The image's staff configuration layer turns formgrader on over that folder.
+            environment["JUPYTER_CONFIG_PATH"] = STAFF_JUPYTER_CONFIG
             volumes[f"{self.volume_prefix}-grading"] = {
                 "bind": "/home/jovyan/grading",
                 "mode": "rw",

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -162,7 +163,11 @@ def course_copy(folder: Path) -> Path:
         rf"\1 {start.isoformat()}",
         (ROOT / "course.yml").read_text(),
     )
-    if os.environ.get("STUDENT_IMAGE"):  # a student image of your own, e.g. course-student:me
+    # The servers run the student image of the tag under test, like the hub and the proxy, or
+    # a student image of your own (STUDENT_IMAGE=course-student:me).
+    tag = os.environ.get("IMAGE_TAG", "latest")
+    text = re.sub(r"(?m)^(  student: course-student):latest$", rf"\1:{tag}", text)
+    if os.environ.get("STUDENT_IMAGE"):
         text = re.sub(r"(?m)^(  student:) \S+", rf"\1 {os.environ['STUDENT_IMAGE']}", text)
     (folder / "course.yml").write_text(text)
     shutil.copy(ROOT / "roster.csv", folder / "roster.csv")
@@ -198,3 +203,27 @@ def serve(stack: Stack, failed):
             (RESULTS / f"{stack.name}-logs.txt").write_text(log)
             print(f"\n==== logs of stack {stack.name} (tests failed) ====\n{log[-20000:]}")
         stack.down()
+
+
+def course_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`course` on the host, as staff run it there (a staff-tools container of this stack);
+    --dev-source runs this working tree's hub package, not the image's."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "hub.cli",
+        "--course",
+        str(stack.course_dir / "course.yml"),
+        *args,
+        "--stack",
+        stack.name,
+        "--dev-source",
+        str(ROOT / "hub"),
+    ]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({done.returncode}):\n"
+            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
+    return done

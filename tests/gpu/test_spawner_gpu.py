@@ -17,7 +17,7 @@ from tornado import web
 
 from hub import gpu
 from hub.course import load_course, memory_bytes
-from hub.spawner import LABEL_STACK, CourseSpawner
+from hub.spawner import LABEL_STACK, STAFF_JUPYTER_CONFIG, CourseSpawner
 
 from .builders import ROOT, mig_gpu, plain_gpus, profile
 
@@ -123,6 +123,18 @@ def test_configure_mig_slot_names_the_mig_instance_and_the_server():
     assert s.cpu_limit == 3.0 and s.extra_host_config["pids_limit"] == 512
     labels = s.extra_create_kwargs["labels"]
     assert labels[gpu.LABEL_SERVER] == "gpu" and labels[gpu.LABEL_DEVICES] == "MIG-0-0"
+
+
+def test_only_staff_servers_get_the_grading_folder_and_formgrader():
+    student = spawner(FakeDocker(), user("ann", "students"))
+    student._configure(CPU, gpu.Slot("cpu", "none"))
+    ta = spawner(FakeDocker(), user("ta1", "staff"))
+    ta._configure(CPU, gpu.Slot("cpu", "none"))
+    assert "JUPYTER_CONFIG_PATH" not in student.environment
+    assert not any("grading" in str(v) for v in student.volumes.values())
+    assert ta.environment["JUPYTER_CONFIG_PATH"] == STAFF_JUPYTER_CONFIG
+    assert ta.environment["COURSE_ROLE"] == "staff"
+    assert ta.volumes["course-grading"]["bind"] == "/home/jovyan/grading"
 
 
 def test_a_cpu_restart_drops_the_previous_gpu_request():

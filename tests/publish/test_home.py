@@ -210,7 +210,7 @@ def test_home_page_content_and_outline(course):
     page = outline(html)
     assert page.headings == [
         "h1:Publication test course", "h2:This week", "h2:Your server",
-        "h1:JupyterHub home page",  # the stock block, visually hidden
+        # (the stock block's visually hidden "h1:JupyterHub home page" is dropped: one h1)
         "h2:Upcoming deadlines", "h2:Released labs",
         "h2:Error",  # page.html's hidden error dialog
     ]
@@ -278,3 +278,20 @@ def test_course_file_getter_reloads_edits_and_keeps_the_last_good(course_path):
     course_path.write_text("course: [broken")
     os.utime(course_path, (2, 2))
     assert get().course.title == "Renamed course"
+
+
+def test_a_refusal_says_why_in_words_and_links_home():
+    html = render("error.html", status_code=403, status_message="Forbidden",
+                  message="Action is not authorized with current scopes; requires any of "
+                          "[admin-ui]")
+    flat = " ".join(html.split())
+    assert "<h1>403 : Forbidden</h1>" in flat
+    assert "You are signed in as <strong>student1</strong>" in flat
+    assert "for course staff only" in flat
+    assert '<a href="/hub/home">Back to the course home page</a>' in flat
+    assert [t for t, _ in outline(html).tags].count("main") == 1
+
+
+def test_other_errors_keep_jupyterhubs_page():
+    html = render("error.html", status_code=404, status_message="Not Found", message="gone")
+    assert "course staff" not in html and "<p>gone</p>" in html

@@ -20,7 +20,6 @@ import base64
 import csv
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import nbformat
 import pytest
 import requests
 from hubclient import HubClient
+from stackctl import course_cli
 
 from hub.grading.sandbox import leftover_sandboxes
 from hub.ngshare import Ngshare, NgshareError
@@ -43,30 +43,6 @@ MALFORMED = "student4"  # submits a broken notebook: autograde must fail it, and
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def course_cli(stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`course` on the host, as staff run it there (a staff-tools container of this stack);
-    --dev-source runs this working tree's hub package, not the image's."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "hub.cli",
-        "--course",
-        str(stack.course_dir / "course.yml"),
-        *args,
-        "--stack",
-        stack.name,
-        "--dev-source",
-        str(ROOT / "hub"),
-    ]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    if check and done.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(args)} failed ({done.returncode}):\n"
-            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-        )
-    return done
 
 
 def in_server(stack, user: str, script: str, check: bool = True) -> subprocess.CompletedProcess:

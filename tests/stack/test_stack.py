@@ -56,7 +56,8 @@ def test_student_server_runs_as_uid_1000_with_course_limits(stack, student1):
     assert host["PidsLimit"] == 1024
     assert "no-new-privileges:true" in host["SecurityOpt"]
     assert host["CapDrop"] == ["ALL"]
-    assert info["Config"]["Image"] == os.environ.get("STUDENT_IMAGE", "course-student:latest")
+    expected = f"course-student:{os.environ.get('IMAGE_TAG', 'latest')}"
+    assert info["Config"]["Image"] == os.environ.get("STUDENT_IMAGE", expected)
     mounts = {m["Destination"]: m for m in info["Mounts"]}
     assert mounts["/home/jovyan"]["Name"] == f"{stack.name}-home-student1"
     assert mounts["/srv/labs.git"]["RW"] is False

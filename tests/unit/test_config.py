@@ -127,3 +127,8 @@ def test_gpu_culler_only_for_courses_with_gpu_profiles(c, settings):
     assert culler["environment"]["STACK_NAME"] == "t"
     role = next(r for r in g.JupyterHub.load_roles if r["name"] == "gpu-culler")
     assert role["scopes"] == ["delete:servers"]
+
+
+def test_login_lands_on_the_course_home_page(c):
+    assert c.JupyterHub.redirect_to_server is False
+    assert c.JupyterHub.template_paths and c.JupyterHub.extra_handlers
