@@ -8,6 +8,9 @@ Where a command runs (docs/staff-guide.md):
   staff-tools container of the stack named by --stack / $STACK_NAME (hub/grading/toolbox.py).
 `course autograde` always needs the Docker engine (it starts one sandbox per submission), so
 in a staff server it says where to run it instead.
+
+The hub image has neither nbformat nor nbgrader: each command decides where it runs before it
+imports the modules that need them (workflow, export, similarity).
 """
 
 from __future__ import annotations
@@ -36,18 +39,22 @@ HOST_HINT = (
     "`course autograde` starts a sandbox container per submission, which needs the Docker "
     "engine; staff servers have none (by design: student code never runs here). Run it on the "
     "course server instead:\n"
+    "    sudo course autograde {a}                 (a server set up by `make deploy`)\n"
     "    make course ARGS='autograde {a}'          (from the repository)\n"
-    "    docker exec <stack>-hub-1 course autograde {a}   (or: docker-compose exec hub ...)\n"
+    "    docker-compose exec hub course autograde {a}   (in the stack's folder)\n"
     "The scores land in this grading folder; `course feedback {a}` then works from here."
 )
 
 
 # -- where to run ---------------------------------------------------------------------------------
 
+# The same as hub.grading.workflow.DEFAULT_GRADING_DIR, which cannot be imported where nbgrader
+# is missing (the hub container); a unit test keeps the two equal.
+DEFAULT_GRADING_DIR = "/home/jovyan/grading"
+
+
 def local_grading_dir(args: argparse.Namespace) -> Path | None:
     """The grading folder when this process can use it directly, else None (use a toolbox)."""
-    from hub.grading.workflow import DEFAULT_GRADING_DIR
-
     if args.stack:
         return None
     if os.environ.get("COURSE_GRADING_DIR"):
@@ -96,12 +103,12 @@ def run_in_toolbox(args: argparse.Namespace, argv: list[str], fetch: str | None 
 # -- the commands ---------------------------------------------------------------------------------
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from hub.grading import workflow
-
     root = local_grading_dir(args)
     if root is None:
         return run_in_toolbox(args, ["release", args.assignment, *(["--force"] if args.force
                                                                    else [])])
+    from hub.grading import workflow
+
     report = workflow.release(root, load_course(args.course), args.course, args.assignment,
                               args.force)
     out.print(report.source, markup=False)
@@ -115,11 +122,11 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from hub.grading import workflow
-
     root = local_grading_dir(args)
     if root is None:
         return run_in_toolbox(args, ["collect", args.assignment])
+    from hub.grading import workflow
+
     try:
         rows = workflow.collect(root, load_course(args.course), args.assignment)
     except workflow.WorkflowError as e:
@@ -136,11 +143,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from hub.grading import workflow
-
     root = local_grading_dir(args)
     if root is None:
         return run_in_toolbox(args, ["feedback", args.assignment])
+    from hub.grading import workflow
+
     try:
         rows = workflow.feedback(root, load_course(args.course), args.assignment)
     except workflow.WorkflowError as e:
@@ -152,14 +159,14 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_grades(args: argparse.Namespace) -> int:
+    root = local_grading_dir(args)
+    if root is None:
+        return run_in_toolbox(args, ["grades"], fetch="exports")
     from hub.grading.export import export_grades
     from hub.grading.extensions import load_extensions
     from hub.grading.workflow import db_url
     from hub.roster import load_roster
 
-    root = local_grading_dir(args)
-    if root is None:
-        return run_in_toolbox(args, ["grades"], fetch="exports")
     course = load_course(args.course)
     roster = load_roster(args.course.parent / course.roster)
     folder = root / "exports"
@@ -173,12 +180,12 @@ def cmd_grades(args: argparse.Namespace) -> int:
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
-    from hub.grading.similarity import compare_course_folder
-
     root = local_grading_dir(args)
     if root is None:
         return run_in_toolbox(args, ["similarity", args.assignment],
                               fetch=f"similarity/{args.assignment}")
+    from hub.grading.similarity import compare_course_folder
+
     course = load_course(args.course)
     report = compare_course_folder(root, args.assignment, root / "similarity" / args.assignment,
                                    course.similarity.threshold)
@@ -188,13 +195,13 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def cmd_extend(args: argparse.Namespace) -> int:
-    from hub.grading.extensions import ExtensionError, add_extension, store_path
-    from hub.roster import load_roster
-
     root = local_grading_dir(args)
     if root is None:
         argv = ["extend", args.assignment, args.student, "--until", args.until]
         return run_in_toolbox(args, argv + (["--reason", args.reason] if args.reason else []))
+    from hub.grading.extensions import ExtensionError, add_extension, store_path
+    from hub.roster import load_roster
+
     course = load_course(args.course)
     roster = load_roster(args.course.parent / course.roster)
     try:
