@@ -30,15 +30,18 @@ def hub_container(monkeypatch):
     were imported by earlier tests are forgotten so that they are imported afresh."""
     for name in list(sys.modules):
         if name.split(".")[0] in HUB_LACKS or name in (
-            "hub.grading.workflow", "hub.grading.export", "hub.grading.similarity",
+            "hub.grading.workflow",
+            "hub.grading.export",
+            "hub.grading.similarity",
             "hub.grading.gradebook",
         ):
             monkeypatch.delitem(sys.modules, name)
     for name in HUB_LACKS:
         monkeypatch.setitem(sys.modules, name, None)  # `import nbformat` -> ImportError
     calls = []
-    monkeypatch.setattr(commands, "run_in_toolbox",
-                        lambda args, argv, fetch=None: calls.append(argv) or 0)
+    monkeypatch.setattr(
+        commands, "run_in_toolbox", lambda args, argv, fetch=None: calls.append(argv) or 0
+    )
     monkeypatch.setattr(commands, "DEFAULT_GRADING_DIR", "/nonexistent/grading")
     monkeypatch.delenv("COURSE_GRADING_DIR", raising=False)
     return calls
