@@ -97,6 +97,24 @@ def test_second_converge_changes_nothing(target, converged):
     assert result.recap()["changed"] == 0, f"changed: {result.changed_tasks()}"
 
 
+def test_deploy_check_shows_what_would_change_and_changes_nothing(target, converged):
+    """make deploy-check (--check --diff) after a course file edit: exactly that file would
+    change, the diff shows the edit, and the server keeps its copy."""
+    course = target.course_src / "course.yml"
+    good = course.read_text()
+    course.write_text(good.replace("Deploy test course", "Deploy test course, renamed"))
+    try:
+        result = target.play("site.yml", "--check", "--diff", log="check")
+    finally:
+        course.write_text(good)
+    assert result.rc == 0, result.output[-4000:]
+    assert result.changed_tasks() == ["course_stack : Copy the course file"], result.output[-4000:]
+    added = [ln for ln in result.output.splitlines() if ln.startswith("+") and "title:" in ln]
+    assert added and "Deploy test course, renamed" in added[0], result.output[-4000:]
+    on_server = target.exec(f"cat {target.stack_dir}/course/course.yml").stdout
+    assert "renamed" not in on_server
+
+
 def test_firewall_allows_only_ssh_http_https(target, converged):
     rules = target.exec("nft list table inet course_filter").stdout
     assert "policy drop" in rules
