@@ -73,7 +73,7 @@ def course_cli(stack, *args: str) -> float:
 
 def user_token(stack, username: str) -> str:
     client = HubClient(stack.url)
-    client.login(username, stack.password)
+    client.login(username, stack.password, next_url="/hub/home")  # no server: ngshare only
     r = client.api("POST", f"/users/{username}/tokens", json={"note": "benchmark",
                                                               "expires_in": 3600})
     r.raise_for_status()

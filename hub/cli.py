@@ -1,7 +1,8 @@
 """`course`: the staff and admin command line.
 
     course validate                  check the course file, roster and labs (exit 1 on errors)
-    course roster sync               bring ngshare in line with the roster
+    course roster sync               bring the running hub and ngshare in line with the roster
+    course roster diff               show what `roster sync` would change, change nothing
     course publish-labs [--now T]    publish the labs released by now (T: ISO time, for tests)
     course links [--all]             one nbgitpuller link per released week
 
@@ -59,10 +60,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_roster_sync(args: argparse.Namespace) -> int:
+def roster_sync(course_file: Path, dry_run: bool) -> list[str]:
+    """The hub first (who may sign in), then ngshare (who may submit)."""
+    from hub import hub_sync
     from hub.ngshare_sync import sync_from_files
 
-    out.print(str(sync_from_files(args.course)), markup=False)
+    course = load_course(course_file)
+    roster = load_roster(course_file.parent / course.roster)
+    plan = hub_sync.sync(hub_sync.HubApi.from_env(), roster, course.auth.admin_users, dry_run)
+    return [*plan.lines(done=not dry_run), str(sync_from_files(course_file, dry_run=dry_run))]
+
+
+def cmd_roster_sync(args: argparse.Namespace) -> int:
+    for line in roster_sync(args.course, dry_run=False):
+        out.print(line, markup=False)
+    return 0
+
+
+def cmd_roster_diff(args: argparse.Namespace) -> int:
+    for line in roster_sync(args.course, dry_run=True):
+        out.print(line, markup=False)
     return 0
 
 
@@ -102,9 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("roster", help="roster tools").add_subparsers(
         dest="roster_command", required=True, metavar="ACTION"
     )
-    roster.add_parser("sync", help="bring ngshare in line with the roster").set_defaults(
-        func=cmd_roster_sync
-    )
+    roster.add_parser(
+        "sync", help="bring the running hub and ngshare in line with the roster"
+    ).set_defaults(func=cmd_roster_sync)
+    roster.add_parser(
+        "diff", help="show what `roster sync` would change, change nothing"
+    ).set_defaults(func=cmd_roster_diff)
 
     publish = sub.add_parser("publish-labs", help="publish the labs released by now")
     publish.add_argument("--now", help="ISO 8601 time to publish as of (default: now)")

@@ -11,10 +11,11 @@ import sys
 from traitlets.config import Config
 
 from hub import gpu
-from hub.course import Course
+from hub.course import Course, Lti13Settings, NativeSettings, OAuthSettings
+from hub.links import repo_url
 from hub.roster import Roster
 from hub.secrets import read_secret
-from hub.settings import Settings
+from hub.settings import Settings, SettingsError
 
 HUB_PORT = 8081
 NGSHARE_PORT = 10101
@@ -56,6 +57,9 @@ def apply_users(c: Config, course: Course, roster: Roster) -> None:
     c.Authenticator.allowed_users = set(roster.usernames)
     c.Authenticator.admin_users = set(course.auth.admin_users)
     c.Authenticator.allow_all = False
+    # Users the roster sync adds through the REST API are allowed at once, and deleting one
+    # (a dropped student) disallows them (hub/hub_sync.py); OAuthenticator defaults this to off.
+    c.Authenticator.allow_existing_users = True
     # The roster is the truth: group membership follows it at every hub start.
     c.JupyterHub.load_groups = {
         name: {"users": members} for name, members in group_members(roster).items()
@@ -100,11 +104,77 @@ def apply_users(c: Config, course: Course, roster: Roster) -> None:
 
 
 def apply_auth(c: Config, course: Course, settings: Settings) -> None:
-    if course.auth.kind == "demo":
+    """The authenticator the course file chooses; each admits roster users only (apply_users)."""
+    auth = course.auth
+    if auth.kind == "demo":
         c.JupyterHub.authenticator_class = "hub.auth.DemoAuthenticator"
         c.DemoAuthenticator.password = settings.demo_password
+        return
+    c.RosterOnly.course_title = course.course.title
+    if auth.kind == "oauth":
+        apply_oauth(c, auth.oauth, settings)
+    elif auth.kind == "lti13":
+        apply_lti13(c, auth.lti13, settings)
+    elif auth.kind == "native":
+        apply_native(c, auth.native or NativeSettings())
+    else:  # the course model allows no other kind
+        raise ValueError(f"unknown auth.kind {auth.kind!r}")
+
+
+def apply_oauth(c: Config, oauth: OAuthSettings, settings: Settings) -> None:
+    if not settings.oauth_client_secret:
+        raise SettingsError(
+            "auth.kind oauth needs the client secret the identity provider issued: set "
+            "OAUTH_CLIENT_SECRET in the stack's environment (.env), never in a file in the "
+            "repository (docs/auth.md)"
+        )
+    c.JupyterHub.authenticator_class = "hub.auth.CourseOAuthenticator"
+    a = c.CourseOAuthenticator
+    a.client_id = oauth.client_id
+    a.client_secret = settings.oauth_client_secret
+    a.authorize_url = oauth.authorize_url
+    a.token_url = oauth.token_url
+    if oauth.userdata_url:
+        a.userdata_url = oauth.userdata_url
     else:
-        raise NotImplementedError(f"auth.kind {course.auth.kind!r} is not wired yet")
+        a.userdata_from_id_token = True
+    a.username_claim = oauth.username_claim
+    a.email_domain = oauth.email_domain or ""
+    a.scope = list(oauth.scopes)
+    a.login_service = oauth.login_service
+    a.enable_pkce = True
+    if settings.public_url:
+        a.oauth_callback_url = f"{settings.public_url.rstrip('/')}/hub/oauth_callback"
+    if oauth.logout_url:
+        a.logout_redirect_url = oauth.logout_url
+
+
+def apply_lti13(c: Config, lti: Lti13Settings, settings: Settings) -> None:
+    c.JupyterHub.authenticator_class = "hub.auth.CourseLTI13Authenticator"
+    a = c.CourseLTI13Authenticator
+    a.issuer = lti.issuer
+    a.client_id = set(lti.client_id)
+    a.authorize_url = lti.authorize_url
+    a.jwks_endpoint = lti.jwks_url
+    a.username_key = lti.username_claim
+    a.email_domain = lti.email_domain or ""
+    if settings.public_url:
+        a.uri_scheme = "https" if settings.public_url.startswith("https") else "http"
+
+
+def apply_native(c: Config, native: NativeSettings) -> None:
+    c.JupyterHub.authenticator_class = "hub.auth.CourseNativeAuthenticator"
+    a = c.CourseNativeAuthenticator
+    # Sign-up is for roster names only (CourseNativeAuthenticator.create_user), so whoever may
+    # sign up is approved at once: no admin approval queue.
+    a.enable_signup = True
+    a.open_signup = True
+    a.ask_email_on_signup = False
+    a.allow_2fa = False
+    a.minimum_password_length = native.min_password_length
+    a.check_common_password = True
+    a.allowed_failed_logins = native.failed_logins_before_lock
+    a.seconds_before_next_try = native.lock_seconds
 
 
 def apply_services(c: Config, course: Course, settings: Settings) -> None:
@@ -176,6 +246,11 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         "NGSHARE_URL": f"http://ngshare:{NGSHARE_PORT}/services/ngshare",
         "COURSE_DATA_DIR": "/srv/course-data",
         "COURSE_ID": course.course.id,
+        # the one repository nbgitpuller may pull (hub/singleuser/gitpuller_guard.py)
+        "COURSE_LABS_REPO": repo_url(course),
+        # Kernels' connection files go to the container's /tmp, not the home: a full home
+        # must not stop a student from starting a kernel (docs/security.md).
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
     }
     # Generous: at the start of a lab, many servers start at once on a few cores.
     c.DockerSpawner.http_timeout = 300

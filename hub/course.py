@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -54,10 +55,18 @@ class CourseInfo(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("Europe")
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as 'Europe/London'"
             ) from None
+        return value
+
+    @field_validator("semester_start")
+    @classmethod
+    def _sane_year(cls, value: dt.date) -> dt.date:
+        # the week arithmetic must stay inside the calendar (date.max is 9999-12-31)
+        if not 2000 <= value.year <= 2200:
+            raise ValueError(f"{value.isoformat()} is not a plausible semester start")
         return value
 
 
@@ -73,9 +82,7 @@ class Assignment(Strict):
     title: Annotated[str, Field(min_length=1)]
     release: When
     due: When
-    weight: Annotated[float, Field(ge=0, le=100)] = Field(
-        description="percent of the course grade"
-    )
+    weight: Annotated[float, Field(ge=0, le=100)] = Field(description="percent of the course grade")
 
 
 class LatePolicy(Strict):
@@ -133,9 +140,82 @@ class Images(Strict):
         return [self.student, *[i for i in self.allowed if i != self.student]]
 
 
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s#]*", value):
+        raise ValueError(f"{value!r} is not an http(s) URL, e.g. https://login.example.edu/...")
+    return value
+
+
+def _email_domain(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", value):
+        raise ValueError(f"{value!r} is not a lowercase domain such as 'uni.example.edu'")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class Identity(Strict):
+    """How an identity provider's claim becomes a roster username."""
+
+    username_claim: Annotated[str, Field(min_length=1)]
+    email_domain: Annotated[str, AfterValidator(_email_domain)] | None = Field(
+        None, description="strip '@<domain>' from the claim; a claim of another domain is refused"
+    )
+
+
+class OAuthSettings(Identity):
+    """OAuthenticator's GenericOAuthenticator (OIDC authorization code flow with PKCE)."""
+
+    client_id: Annotated[str, Field(min_length=1)]
+    authorize_url: HttpUrl
+    token_url: HttpUrl
+    userdata_url: HttpUrl | None = None
+    userdata_from_id_token: bool = False
+    username_claim: Annotated[str, Field(min_length=1)] = "preferred_username"
+    scopes: list[str] = ["openid", "profile", "email"]
+    login_service: Annotated[str, Field(min_length=1)] = "university account"
+    logout_url: HttpUrl | None = None
+
+
+class Lti13Settings(Identity):
+    """ltiauthenticator's LTI13Authenticator: the LMS (platform) as registered for this tool."""
+
+    issuer: Annotated[str, Field(min_length=1)]
+    client_id: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    authorize_url: HttpUrl
+    jwks_url: HttpUrl
+    username_claim: Annotated[str, Field(min_length=1)] = "email"
+
+    @field_validator("client_id", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class NativeSettings(Strict):
+    """NativeAuthenticator: roster users sign up themselves, no approval queue."""
+
+    min_password_length: Annotated[int, Field(ge=8, le=128)] = 12
+    failed_logins_before_lock: Annotated[int, Field(ge=1, le=100)] = 5
+    lock_seconds: Annotated[int, Field(ge=10, le=86_400)] = 600
+
+
+AUTH_KINDS = ("demo", "native", "oauth", "lti13")
+# The settings each kind needs, named as they must appear in the course file.
+AUTH_REQUIRED = {
+    "oauth": ("client_id", "authorize_url", "token_url"),
+    "lti13": ("issuer", "client_id", "authorize_url", "jwks_url"),
+    "native": (),
+}
+
+
 class Auth(Strict):
     kind: Literal["demo", "native", "oauth", "lti13"] = "demo"
     admin_users: list[Annotated[str, Field(pattern=NAME_RE)]] = []
+    oauth: OAuthSettings | None = None
+    lti13: Lti13Settings | None = None
+    native: NativeSettings | None = None
 
 
 class LabsSource(Strict):
@@ -277,10 +357,54 @@ def cross_problems(course: Course, source: str) -> list[Problem]:
     for field, values in (("gpus[].uuid", uuids), ("gpus[].index", indexes)):
         for dup in sorted({v for v in values if values.count(v) > 1}, key=str):
             bad(field, f"{dup!r} is used twice; each GPU and MIG instance must be unique")
+    out += auth_problems(course.auth, source)
     ids = {a.id for a in course.assignments}
     for i, e in enumerate(course.extensions):
         if e.assignment not in ids:
             bad(f"extensions[{i}].assignment", f"{e.assignment!r} is not one of {sorted(ids)}")
+    return out
+
+
+def auth_problems(auth: Auth, source: str) -> list[Problem]:
+    """The chosen kind has its section with every setting it needs; no other kind's section."""
+    out: list[Problem] = []
+    for kind in ("oauth", "lti13", "native"):
+        section = getattr(auth, kind)
+        if kind == auth.kind and section is None and AUTH_REQUIRED[kind]:
+            out.append(
+                Problem(
+                    source,
+                    f"auth.{kind}",
+                    f"required when auth.kind is {kind}: a mapping with "
+                    f"{', '.join(AUTH_REQUIRED[kind])} (see docs/auth.md)",
+                )
+            )
+        elif kind != auth.kind and section is not None:
+            out.append(
+                Problem(
+                    source,
+                    f"auth.{kind}",
+                    f"is set but auth.kind is {auth.kind}; remove it or set kind: {kind} "
+                    f"(valid kinds: {', '.join(AUTH_KINDS)})",
+                )
+            )
+    oauth = auth.oauth
+    if auth.kind == "oauth" and oauth is not None:
+        if bool(oauth.userdata_url) == oauth.userdata_from_id_token:
+            out.append(
+                Problem(
+                    source,
+                    "auth.oauth.userdata_url",
+                    "give either userdata_url (the IdP's userinfo endpoint) or "
+                    "userdata_from_id_token: true, not both and not neither",
+                )
+            )
+        if "openid" not in oauth.scopes and oauth.userdata_from_id_token:
+            out.append(
+                Problem(
+                    source, "auth.oauth.scopes", "userdata_from_id_token needs the 'openid' scope"
+                )
+            )
     return out
 
 
@@ -306,15 +430,29 @@ def load_course(path: str | Path) -> Course:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise CourseFileError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
+    except UnicodeDecodeError:
+        problem = Problem(str(path), "", "not UTF-8 text; save the file as UTF-8")
+        raise CourseFileError([problem]) from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        problem = Problem(str(path), "", "the file nests deeper than any course file needs")
+        raise CourseFileError([problem]) from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CourseFileError(
-            [Problem(str(path), where, f"not valid YAML: {getattr(err, 'problem', err)}")]
-        ) from None
+        raise CourseFileError([yaml_problem(err, text, str(path))]) from None
     return parse_course(data, str(path))
+
+
+def yaml_problem(err: yaml.YAMLError, text: str, source: str) -> Problem:
+    """A YAML error as a Problem at its line and column."""
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        return Problem(source, f"line {line}, column {column}",
+                       f"not valid YAML: the character {chr(err.character)!r} is not allowed")
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return Problem(source, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")
 
 
 def memory_bytes(memory: str) -> int:

@@ -1,7 +1,8 @@
 """Sync the roster into ngshare: the course exists, staff are instructors, students are students.
 
-Idempotent: it adds or updates what differs and reports what it did. Nobody is removed: a student
-who leaves the roster keeps their submissions in ngshare (the hub stops admitting them).
+Idempotent: it adds or updates what differs and reports what it did (or, dry_run, what it would
+do). Nobody is removed: a student who leaves the roster keeps their submissions in ngshare (the
+hub stops admitting them: hub/hub_sync.py).
 
     python -m hub.ngshare_sync     # once (what `course roster sync` calls; hub.admin_service
                                    # runs it at every hub start)
@@ -25,6 +26,7 @@ class SyncReport:
     instructors_added: list[str] = dataclasses.field(default_factory=list)
     students_added: list[str] = dataclasses.field(default_factory=list)
     updated: list[str] = dataclasses.field(default_factory=list)
+    dry_run: bool = False  # what a sync would do (course roster diff)
 
     @property
     def changed(self) -> bool:
@@ -37,15 +39,15 @@ class SyncReport:
             return "ngshare is in sync with the roster: nothing to change"
         parts = []
         if self.course_created:
-            parts.append("created the course")
+            parts.append("create the course" if self.dry_run else "created the course")
         for label, names in (
-            ("added instructors", self.instructors_added),
-            ("added students", self.students_added),
-            ("updated", self.updated),
+            ("add instructors" if self.dry_run else "added instructors", self.instructors_added),
+            ("add students" if self.dry_run else "added students", self.students_added),
+            ("update" if self.dry_run else "updated", self.updated),
         ):
             if names:
                 parts.append(f"{label}: {', '.join(names)}")
-        return "ngshare: " + "; ".join(parts)
+        return ("ngshare would: " if self.dry_run else "ngshare: ") + "; ".join(parts)
 
 
 def _names(person: Person) -> dict[str, str]:
@@ -58,27 +60,33 @@ def _differs(record: dict, person: Person) -> bool:
     return any(record.get(k) != v for k, v in want.items())
 
 
-def sync(ngshare: Ngshare, course_id: str, roster: Roster) -> SyncReport:
-    report = SyncReport()
-    if course_id not in ngshare.courses():
-        ngshare.post(f"course/{course_id}", instructors="[]")
+def sync(ngshare: Ngshare, course_id: str, roster: Roster, dry_run: bool = False) -> SyncReport:
+    report = SyncReport(dry_run=dry_run)
+    exists = course_id in ngshare.courses()
+    if not exists:
+        if not dry_run:
+            ngshare.post(f"course/{course_id}", instructors="[]")
         report.course_created = True
     for kind, people, records, added in (
-        ("instructor", roster.staff, ngshare.instructors(course_id), report.instructors_added),
-        ("student", roster.students, ngshare.students(course_id), report.students_added),
+        ("instructor", roster.staff, ngshare.instructors, report.instructors_added),
+        ("student", roster.students, ngshare.students, report.students_added),
     ):
+        known = records(course_id) if exists or not dry_run else {}
         for person in people:
-            record = records.get(person.username)
+            record = known.get(person.username)
             if record is None or _differs(record, person):
-                ngshare.post(f"{kind}/{course_id}/{person.username}", **_names(person))
+                if not dry_run:
+                    ngshare.post(f"{kind}/{course_id}/{person.username}", **_names(person))
                 (added if record is None else report.updated).append(person.username)
     return report
 
 
-def sync_from_files(course_file: Path, ngshare: Ngshare | None = None) -> SyncReport:
+def sync_from_files(
+    course_file: Path, ngshare: Ngshare | None = None, dry_run: bool = False
+) -> SyncReport:
     course = load_course(course_file)
     roster = load_roster(course_file.parent / course.roster)
-    return sync(ngshare or Ngshare.from_env(), course.course.id, roster)
+    return sync(ngshare or Ngshare.from_env(), course.course.id, roster, dry_run)
 
 
 def main(argv: list[str] | None = None) -> None:

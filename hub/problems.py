@@ -35,6 +35,8 @@ def _path(loc: tuple) -> str:
             out += f"[{part}]"
         elif part in ("int", "datetime", "str", "float", "date"):
             continue  # union branch names pydantic inserts into the location
+        elif not str(part).strip():
+            out += f".{part!r}" if out else repr(part)  # an empty key, still named
         else:
             out += f".{part}" if out else str(part)
     return out

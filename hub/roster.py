@@ -98,8 +98,7 @@ def parse_roster(text: str, source: str = "roster.csv") -> Roster:
         )
     people: list[Person] = []
     first_line: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for row, line in _rows(reader, source):
         where = f"line {line}"
         if None in row:
             problems.append(Problem(source, where, "more fields than the header has"))
@@ -143,6 +142,20 @@ def parse_roster(text: str, source: str = "roster.csv") -> Roster:
     if problems:
         raise RosterError(problems)
     return Roster(tuple(people))
+
+
+def _rows(reader: csv.DictReader, source: str):
+    """(row, line number) pairs; a line the csv module cannot parse is a RosterError."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # e.g. a field over the csv module's 128 KiB limit
+            # line_num counts the lines read before the one that failed
+            problem = Problem(source, f"line {reader.line_num + 1}", f"not valid CSV: {err}")
+            raise RosterError([problem]) from None
+        yield row, reader.line_num
 
 
 def load_roster(path: str | Path) -> Roster:

@@ -28,6 +28,7 @@ class Settings:
     course_data_dir: str = ""  # host folder mounted read-only at /srv/course-data, if set
     public_url: str = ""
     course_dir_host: str = ""  # the course folder on the host, mounted read-only for staff
+    oauth_client_secret: str = ""  # auth.kind oauth: the secret the IdP issued (never in a file)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
             course_data_dir=env.get("COURSE_DATA_DIR", ""),
             public_url=env.get("PUBLIC_URL", ""),
             course_dir_host=env.get("COURSE_DIR_HOST", ""),
+            oauth_client_secret=env.get("OAUTH_CLIENT_SECRET", "").strip(),
         )

@@ -134,10 +134,27 @@ class CourseSpawner(DockerSpawner):
         self.volumes = volumes
         self.environment = environment
 
+    def forget_user_options(self) -> None:
+        """JupyterHub keeps a server's last user_options and reuses them at its next plain
+        start (the home page's button, a login): refused options must not stick, or that user
+        could never start a server again."""
+        self.user_options = {}
+        if self.orm_spawner is not None:
+            self.orm_spawner.user_options = {}
+            if self.db is not None:
+                self.db.commit()
+
     async def start(self):
-        # Whatever the request said, only the course's allowed images ever run.
-        self.image = await self.check_allowed(self.image)
-        profile = self.chosen_profile()
+        try:
+            # Whatever the request said, only the course's allowed images ever run.
+            self.image = await self.check_allowed(self.image)
+            requested = (self.user_options or {}).get("image")
+            if requested:
+                await self.check_allowed(requested)  # DockerSpawner's own check, made early
+            profile = self.chosen_profile()
+        except web.HTTPError:
+            self.forget_user_options()
+            raise
         if profile.gpu.mode == "none":
             self._configure(profile, gpu.Slot(profile.slug, "none"))
             return await super().start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dockercheck import require_docker  # noqa: E402,F401  (tests import it from here)
-from stackctl import course_copy, new_stack, serve  # noqa: E402,F401
+from hostile import TRIED  # noqa: E402
+from stackctl import RESULTS, course_copy, new_stack, serve  # noqa: E402,F401
 
 FAILED = pytest.StashKey[list]()
 
@@ -38,3 +40,14 @@ def stack(any_failed, tmp_path_factory):
     s.course_dir = course_copy(tmp_path_factory.mktemp("course"))
     with serve(s, failed=any_failed):
         yield s
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The hostile and bad-input cases this run tried (tests/hostile.py), per suite."""
+    if not TRIED:
+        return
+    terminalreporter.write_sep("-", f"hostile and bad input: {sum(TRIED.values())} cases tried")
+    for suite, n in sorted(TRIED.items()):
+        terminalreporter.write_line(f"{n:7d}  {suite}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "hostile-cases.json").write_text(json.dumps(dict(sorted(TRIED.items())), indent=1))

@@ -20,13 +20,17 @@ class HubClient:
 
     # -- hub ---------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> requests.Response:
-        """Submit the login form; return the final response (a failed login stays on the form)."""
+    def login(self, username: str, password: str, next_url: str = "") -> requests.Response:
+        """Submit the login form; return the final response (a failed login stays on the form).
+
+        With the default `next_url` the hub lands on /hub/spawn, which starts the user's server;
+        `next_url="/hub/home"` logs in without starting it."""
         page = self.s.get(f"{self.base}/hub/login", timeout=30)
         page.raise_for_status()
         xsrf = self.s.cookies.get("_xsrf", path="/hub/") or self.s.cookies.get("_xsrf")
         response = self.s.post(
-            f"{self.base}/hub/login?next=",
+            f"{self.base}/hub/login",
+            params={"next": next_url},
             data={"username": username, "password": password, "_xsrf": xsrf},
             timeout=60,
         )
@@ -38,6 +42,15 @@ class HubClient:
         return any(c.name.startswith("jupyterhub-session-id") or c.name == "jupyterhub-hub-login"
                    for c in self.s.cookies)
 
+    def new_token(self, note: str = "test", expires_in: int = 3600) -> str:
+        """A hub API token of this user's own, with the user's permissions (what a script or
+        nbgrader of theirs would use)."""
+        r = self.api("POST", f"/users/{self.username}/tokens",
+                     json={"note": note, "expires_in": expires_in})
+        if r.status_code != 201:
+            raise RuntimeError(f"token refused: {r.status_code} {r.text}")
+        return r.json()["token"]
+
     def _hub_xsrf(self) -> dict:
         token = self.s.cookies.get("_xsrf", path="/hub/") or self.s.cookies.get("_xsrf")
         return {"X-XSRFToken": token} if token else {}
@@ -48,9 +61,18 @@ class HubClient:
                               timeout=kw.pop("timeout", 60), **kw)
 
     def start_server(self, timeout: float = 420, options: dict | None = None) -> dict:
+        self.request_server(options)
+        return self.finish_start(timeout)
+
+    def request_server(self, options: dict | None = None) -> None:
+        """Ask for the server; `finish_start` waits for it (start several, then wait)."""
         r = self.api("POST", f"/users/{self.username}/server", json=options or {})
+        if r.status_code == 400 and "already running" not in r.text:
+            raise RuntimeError(f"start refused: {r.status_code} {r.text}")
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"start failed: {r.status_code} {r.text}")
+
+    def finish_start(self, timeout: float = 420) -> dict:
         server = self.wait_ready(timeout)
         # A new server has a new OAuth client: forget the old server's cookies and log in to
         # it again the way a browser does (a redirect through the hub's authorize page).

@@ -46,6 +46,7 @@ class Stack:
     port: int
     password: str
     course_dir: Path = ROOT
+    extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -53,13 +54,17 @@ class Stack:
 
     @property
     def env(self) -> dict[str, str]:
+        data = Path(self.course_dir).resolve() / "data"
         return {
             "STACK_NAME": self.name,
             "HTTP_PORT": str(self.port),
             "DEMO_PASSWORD": self.password,
             "CONTAINER_PREFIX": f"{self.name}-jupyter",
             "COURSE_DIR": str(Path(self.course_dir).resolve()),
+            # the shared data sets folder, read-only in every server (course_copy makes one)
+            "COURSE_DATA_DIR": str(data) if data.is_dir() else "",
             "IMAGE_TAG": os.environ.get("IMAGE_TAG", "latest"),
+            **self.extra_env,
         }
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -157,6 +162,8 @@ def course_copy(folder: Path) -> Path:
         rf"\1 {start.isoformat()}",
         (ROOT / "course.yml").read_text(),
     )
+    if os.environ.get("STUDENT_IMAGE"):  # a student image of your own, e.g. course-student:me
+        text = re.sub(r"(?m)^(  student:) \S+", rf"\1 {os.environ['STUDENT_IMAGE']}", text)
     (folder / "course.yml").write_text(text)
     shutil.copy(ROOT / "roster.csv", folder / "roster.csv")
     shutil.copytree(
@@ -164,6 +171,10 @@ def course_copy(folder: Path) -> Path:
         folder / "labs",
         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
     )
+    data = folder / "data"
+    data.mkdir()
+    (data / "README.txt").write_text("the course's shared data sets (read-only)\n")
+    data.chmod(0o755)
     folder.chmod(0o755)
     return folder
 

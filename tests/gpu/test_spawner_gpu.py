@@ -68,6 +68,12 @@ class Spawner(CourseSpawner):
         return ["jupyterhub-singleuser"]
 
 
+@pytest.fixture(autouse=True)
+def sample_course(monkeypatch):
+    """The sample course file, as the hub would load it from /srv/course."""
+    monkeypatch.setattr(CourseSpawner, "_course", load_course(ROOT / "course.yml"))
+
+
 def spawner(fake: FakeDocker, owner, server: str = "", options=None) -> Spawner:
     # The server's name comes from its database row (orm_spawner.name), "" when there is none.
     row = SimpleNamespace(name=server, server=None) if server else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from dockercheck import require_docker
 
 ROOT = Path(__file__).resolve().parents[2]
+TAG = os.environ.get("IMAGE_TAG", "latest")  # the images' tag, as `make images` builds them
 UNITS = sorted(
     (image.name, unit)
     for image in (ROOT / "images").iterdir()
@@ -29,7 +31,7 @@ def test_unit_runs_inside_the_image(image, unit):
     result = docker_run(
         "--network", "none", "-e", "JUPYTERHUB_USER=unit-test",
         "-v", f"{unit.parent}:/units:ro", "--entrypoint", "python",
-        f"course-{image}:latest", f"/units/{unit.name}",
+        f"course-{image}:{TAG}", f"/units/{unit.name}",
     )
     assert result.returncode == 0, f"{image}/{unit.name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stdout.startswith("ok"), result.stdout

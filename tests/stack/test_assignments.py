@@ -5,7 +5,8 @@ API, files in the grading volume, the gradebook, the students' homes), never its
 One A1 cycle is shared by the tests (module fixture `cycle`):
   staff release (host: `course release`, through a staff-tools container)
   student1..3 fetch in their own servers; student1 submits; student2 submits the untouched
-  template, then a solution (the newest counts); student3 does not submit
+  template, then a solution (the newest counts); student3 does not submit; student4 (no server)
+  sends a notebook cut off half-way straight to ngshare's API with their own token
   ngshare restarts (nothing may be lost)
   staff collect from the instructor's server
   autograde from the host (one sandbox per submission)
@@ -15,6 +16,7 @@ One A1 cycle is shared by the tests (module fixture `cycle`):
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import subprocess
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COURSE = "dl101"
 A1_SOURCE = ROOT / "assignments" / "source" / "A1" / "A1.ipynb"
 STUDENTS = ("student1", "student2", "student3")
+MALFORMED = "student4"  # submits a broken notebook: autograde must fail it, and only it
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -176,13 +179,26 @@ def cycle(stack, clients, admin):
     in_server(stack, "student2", "nbgrader submit A1 --course dl101")
     facts["submissions"] = admin.submissions(COURSE, "A1")
 
+    # A notebook cut off half-way (an interrupted save, or a client of one's own): ngshare takes
+    # any bytes; grading must fail this submission alone.
+    broken = facts["template"][: len(facts["template"]) // 2]
+    malformed = HubClient(stack.url)
+    malformed.login(MALFORMED, stack.password, next_url="/hub/home")
+    Ngshare(f"{stack.url}/services/ngshare", malformed.new_token("malformed")).post(
+        f"submission/{COURSE}/A1",
+        files=json.dumps([{"path": "A1.ipynb",
+                           "content": base64.b64encode(broken.encode()).decode()}]))
+
     stack.compose("restart", "ngshare")  # between submit and collect: nothing may be lost
     wait_for_ngshare(admin)
 
     facts["collect"] = in_server(
         stack, "instructor", "course --course /tmp/course/course.yml collect A1"
     ).stdout
-    facts["autograde"] = course_cli(stack, "autograde", "A1", "--cell-timeout", "120").stdout
+    # exits 1: one submission failed (the malformed one)
+    facts["autograde_run"] = course_cli(stack, "autograde", "A1", "--cell-timeout", "120",
+                                        check=False)
+    facts["autograde"] = facts["autograde_run"].stdout
     facts["feedback"] = course_cli(stack, "feedback", "A1").stdout
     for user in ("student1", "student2"):
         in_server(stack, user, "nbgrader fetch_feedback A1 --course dl101")
@@ -219,15 +235,26 @@ def test_collect_takes_each_newest_submission_after_an_ngshare_restart(stack, cy
     ).stdout.strip()
     assert stamp.split(".")[0] == latest.split(".")[0]
     listed = in_server(stack, "instructor", "ls grading/submitted").stdout.split()
-    assert sorted(listed) == ["student1", "student2"]
-    assert "2 students submitted" in cycle["collect"]
+    assert sorted(listed) == ["student1", "student2", MALFORMED]
+    assert "3 students submitted" in cycle["collect"]
 
 
 def test_autograde_scores_the_newest_submission_in_sandboxes(stack, cycle):
     scores = gradebook_scores(stack)
     assert scores == {"student1": 20.0, "student2": 20.0}, cycle["autograde"]
     log = json.loads(in_server(stack, "instructor", "cat grading/autograde/A1.json").stdout)
-    assert {s: r["status"] for s, r in log.items()} == {"student1": "graded", "student2": "graded"}
+    assert {s: r["status"] for s, r in log.items() if s != MALFORMED} == {
+        "student1": "graded", "student2": "graded"}
+    assert leftover_sandboxes(docker.from_env(), stack.name) == []
+
+
+def test_a_malformed_notebook_fails_its_own_submission_only(stack, cycle):
+    run = cycle["autograde_run"]
+    assert run.returncode == 1, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
+    assert "A1: 2 graded, 1 failed (student4: " in run.stdout, run.stdout[-2000:]
+    log = json.loads(in_server(stack, "instructor", "cat grading/autograde/A1.json").stdout)
+    assert log[MALFORMED]["status"] == "failed" and log[MALFORMED]["reason"], log[MALFORMED]
+    assert MALFORMED not in gradebook_scores(stack)  # no score recorded for it
     assert leftover_sandboxes(docker.from_env(), stack.name) == []
 
 

@@ -93,11 +93,13 @@ def test_a_profile_of_another_group_is_refused_with_its_reason(gpu_stack):
     form = client.s.post(
         f"{gpu_stack.url}/hub/spawn/student2",
         data={"profile": "gpu-full"},
-        headers={"Referer": f"{gpu_stack.url}/hub/spawn"},
+        headers={"Referer": f"{gpu_stack.url}/hub/spawn", **client._hub_xsrf()},
         timeout=60,
     )
     assert form.status_code == 403
-    assert "Full GPU (projects)" in form.text and "not available" in form.text, form.text[-2000:]
+    assert "Full GPU (projects)" in form.text and "is only for staff" in form.text, form.text[
+        -2000:
+    ]
     api = spawn(client, "gpu-full")
     assert api.status_code == 403, api.text
     assert "Full GPU (projects)" in api.json()["message"]

@@ -5,6 +5,7 @@ Needs the built images (make images); CI runs it through `make test`.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -55,7 +56,7 @@ def test_student_server_runs_as_uid_1000_with_course_limits(stack, student1):
     assert host["PidsLimit"] == 1024
     assert "no-new-privileges:true" in host["SecurityOpt"]
     assert host["CapDrop"] == ["ALL"]
-    assert info["Config"]["Image"] == "course-student:latest"
+    assert info["Config"]["Image"] == os.environ.get("STUDENT_IMAGE", "course-student:latest")
     mounts = {m["Destination"]: m for m in info["Mounts"]}
     assert mounts["/home/jovyan"]["Name"] == f"{stack.name}-home-student1"
     assert mounts["/srv/labs.git"]["RW"] is False
@@ -85,7 +86,22 @@ def test_another_student_cannot_open_student1s_server(stack, student1):
     assert r.status_code in (403, 404)
 
 
-def test_hub_restart_keeps_servers_and_open_websockets(stack, student1):
+@pytest.fixture(scope="module")
+def five_servers(stack, student1) -> dict[str, HubClient]:
+    """student1's server and four more, started at once."""
+    clients = {"student1": student1}
+    for user in ("student2", "student3", "student4", "student5"):
+        clients[user] = HubClient(stack.url)
+        clients[user].login(user, stack.password, next_url="/hub/home")
+        clients[user].request_server()
+    for client in clients.values():
+        client.finish_start()
+    return clients
+
+
+def test_hub_restart_keeps_servers_and_open_websockets(stack, five_servers):
+    student1 = five_servers["student1"]
+    containers = {u: stack.inspect(stack.container_name(u))["Id"] for u in five_servers}
     kernel = student1.kernel()
     assert kernel.execute("x = 41; x + 1").strip() == "42"
     stack.compose("restart", "hub")
@@ -93,19 +109,38 @@ def test_hub_restart_keeps_servers_and_open_websockets(stack, student1):
     # The websocket went through the proxy, not the hub: it is still open, the kernel alive.
     assert kernel.execute("x + 2").strip() == "43"
     kernel.close()
-    assert student1.open_server("api/status").status_code == 200
+    # All five servers still run, in the same containers, and nobody was logged out: each
+    # client's cookies from before the restart still open its server and the hub's API.
+    for user, client in five_servers.items():
+        info = stack.inspect(stack.container_name(user))
+        assert info["Id"] == containers[user] and info["State"]["Running"], user
+        assert client.open_server("api/status").status_code == 200, user
+        me = client.api("GET", "/user")
+        assert me.status_code == 200 and me.json()["name"] == user, (user, me.text)
+        assert me.json()["servers"][""]["ready"], user
     # and a new login works once the hub is back
     fresh = HubClient(stack.url)
-    fresh.login("student3", stack.password)
+    fresh.login("student6", stack.password, next_url="/hub/home")
     assert fresh.logged_in()
 
 
-def test_secrets_are_mode_600_and_persist_across_restarts(stack):
+SECRETS = ("cookie_secret", "proxy_token", "ngshare_token", "course_admin_token")
+
+
+def test_secrets_are_mode_600_and_persist_across_restarts(stack, student1):
     hub = f"{stack.name}_hub_1"
-    before = stack.secret("cookie_secret")
-    modes = stack.exec(hub, "stat", "-c", "%a %n", "/secrets/cookie_secret",
-                       "/secrets/proxy_token", "/secrets/ngshare_token").stdout.split("\n")
+    before = {name: stack.secret(name) for name in SECRETS}
+    modes = stack.exec(hub, "stat", "-c", "%a %n",
+                       *(f"/secrets/{name}" for name in SECRETS)).stdout.split("\n")
     assert all(line.startswith("600 ") for line in modes if line)
     stack.compose("up", "-d")  # the init step runs again and must keep the secrets
-    time.sleep(2)
-    assert stack.secret("cookie_secret") == before
+    stack.compose("restart", "proxy")  # it reads its token again; routes live in its memory
+    stack.compose("restart", "hub")  # its start puts the routes back, with the same token
+    stack.wait_healthy()
+    assert {name: stack.secret(name) for name in SECRETS} == before
+    # the same secrets in use: the session from before still works, the proxy still routes
+    deadline = time.monotonic() + 60
+    while student1.open_server("api/status").status_code != 200:
+        assert time.monotonic() < deadline, "student1's route did not come back"
+        time.sleep(2)
+    assert student1.api("GET", "/user").json()["name"] == "student1"

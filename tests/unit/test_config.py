@@ -82,6 +82,12 @@ def test_spawner_survives_hub_restarts_and_uses_volumes(c):
     assert c.DockerSpawner.network_name == "t-net"
 
 
+def test_servers_pull_only_the_labs_and_start_kernels_on_a_full_home(c):
+    env = c.DockerSpawner.environment
+    assert env["COURSE_LABS_REPO"] == "file:///srv/labs.git"  # hub/singleuser/gitpuller_guard
+    assert env["JUPYTER_RUNTIME_DIR"].startswith("/tmp/")  # not in the (possibly full) home
+
+
 def test_secrets_are_generated_once_mode_600(tmp_path):
     folder = tmp_path / "s"
     assert len(ensure_secrets(folder)) == 4

@@ -27,6 +27,18 @@ formgrader = [line for line in listing.splitlines()
               if "formgrader" in line and "abled" in line]  # its enabled/disabled line
 assert formgrader and all("disabled" in line for line in formgrader), formgrader
 
+# nbgitpuller pulls only the course's labs into the home (hub/singleuser/gitpuller_guard.py);
+# a full home gives a clear 507 on save (hub/singleuser/contents.py).
+guard = [line for line in listing.splitlines() if "hub.singleuser.gitpuller_guard" in line]
+assert any("enabled" in line for line in guard), listing
+assert any("OK" in line for line in guard), listing
+# (a config.d file only enables extensions: other settings go in jupyter_server_config.json)
+from jupyter_server.serverapp import ServerApp  # noqa: E402
+
+app = ServerApp()
+app.load_config_file()
+assert app.contents_manager_class.__name__ == "CourseContentsManager", app.contents_manager_class
+
 page = json.load(open("/opt/venv/etc/jupyter/labconfig/page_config.json"))
 assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
 
@@ -38,4 +50,5 @@ assert Version(version("nbgitpuller")) >= Version("0.10.2")
 safe = subprocess.run(["git", "config", "--system", "--get-all", "safe.directory"],
                       capture_output=True, text=True).stdout.split()
 assert "/srv/labs.git" in safe, safe
-print("ok: ngshare exchange, nbgitpuller enabled, formgrader off, labs repo trusted")
+print("ok: ngshare exchange, nbgitpuller enabled and guarded, formgrader off, labs repo trusted, "
+      "full-home saves answered")
