@@ -98,8 +98,10 @@ gpu-check-local: ## the same check against the stack running here (make demo GPU
 restore: $(VENV)/.done ## restore volumes from the latest nightly backup (docs/deploy.md)
 	cd ansible && $(ANSIBLE_PLAYBOOK) -i $(abspath $(INVENTORY)) restore.yml $(ANSIBLE_ARGS)
 
+# No `images` prerequisite: the deploy builds the images itself, under the run's own tag
+# (it reuses the layers `make images` left in the build cache, and never retags :latest).
 .PHONY: test-deploy
-test-deploy: images $(VENV)/.done ## converge a throw-away Debian 12 target (tests/deploy)
+test-deploy: base-image $(VENV)/.done ## converge a throw-away Debian 12 target (tests/deploy, part of make test)
 	$(VENV)/bin/python -m pytest -q tests/deploy
 
 .PHONY: validate

@@ -25,7 +25,8 @@ def target():
     finally:
         logs = subprocess.run(
             ["bash", "-c", f"docker logs {t.stack}_hub_1 2>&1 | tail -n 200"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         ).stdout
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "deploy-hub.log").write_text(logs)

@@ -6,7 +6,8 @@ target at /host-docker/docker.sock, and one scratch folder is mounted at the sam
 sides, so every bind mount the target asks the engine for names the same files. (A Docker engine
 nested in the target starts too, with the vfs driver, and is what the docker role configures;
 building the course images a second time inside it would take far too long here.) The images
-are built under the tag IMAGE_TAG, so the tests never replace the :latest images.
+are built under a tag of their own (the run's name, deploytest<hex>), so the tests never replace
+the :latest images nor another run's; everything a run makes is named after it and removed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ RESULTS = ROOT / "test-results"
 TARGET_IMAGE = "deploytest-target:bookworm"
 PREFIX = "deploytest"
 DOMAIN = "course.deploytest"
-# The tests' own image tag: the images they build never replace the lead's :latest ones.
-IMAGE_TAG = "deploytest"
 PASSWORD = "deploy-test-password"
 
 
@@ -52,8 +51,14 @@ def ansible_tool(name: str) -> str:
 
 
 def bridge_gateway() -> str:
-    out = sh("docker", "network", "inspect", "bridge", "--format",
-             "{{range .IPAM.Config}}{{.Gateway}}{{end}}").stdout.strip()
+    out = sh(
+        "docker",
+        "network",
+        "inspect",
+        "bridge",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+    ).stdout.strip()
     return out or "172.17.0.1"
 
 
@@ -111,6 +116,20 @@ class Target:
     def stack(self) -> str:
         return self.name.replace("-", "")
 
+    def scratch_name(self, what: str) -> str:
+        """A name for a throw-away container of this run (stop() removes it if left over)."""
+        return f"{self.stack}-{what}-{uuid.uuid4().hex[:6]}"
+
+    @property
+    def image_tag(self) -> str:
+        """The run's own tag of the course images (never :latest, never another run's)."""
+        return self.stack
+
+    @property
+    def upgrade_tag(self) -> str:
+        """The tag of the upgrade test's "new image version"."""
+        return f"{self.stack}-v2"
+
     @property
     def inventory(self) -> Path:
         return self.scratch / "inventory"
@@ -139,26 +158,45 @@ class Target:
         (self.scratch / "ssh").mkdir(mode=0o700)
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key))
         sh(
-            "docker", "run", "-d", "--name", self.name, "--hostname", "deploytest-target",
-            "--label", f"{PREFIX}=1", "--cap-add", "NET_ADMIN",
-            "--tmpfs", "/run", "--tmpfs", "/run/lock",
-            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-            "-v", "/var/run/docker.sock:/host-docker/docker.sock",
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            self.name,
+            "--hostname",
+            "deploytest-target",
+            "--label",
+            f"{PREFIX}=1",
+            "--cap-add",
+            "NET_ADMIN",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+            "-v",
+            "/var/run/docker.sock:/host-docker/docker.sock",
             # This machine's docker CLI: a build context's cache key depends on the client that
             # sends it, so with the target's own (older) CLI every image would be built again
             # instead of reusing the layers `make images` left in this engine's cache.
-            "-v", f"{shutil.which('docker')}:/usr/local/bin/docker:ro",
-            "-v", f"{self.scratch}:{self.scratch}",
+            "-v",
+            f"{shutil.which('docker')}:/usr/local/bin/docker:ro",
+            "-v",
+            f"{self.scratch}:{self.scratch}",
             TARGET_IMAGE,
         )
-        self.ip = sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}",
-                     self.name).stdout.strip()
+        self.ip = sh(
+            "docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", self.name
+        ).stdout.strip()
         self.gateway = bridge_gateway()
         self.http_port = free_port()
         pub = self.key.with_suffix(".pub").read_text()
-        self.exec("install -d -m 700 -o admin -g admin /home/admin/.ssh && "
-                  f"echo '{pub.strip()}' > /home/admin/.ssh/authorized_keys && "
-                  "chown admin:admin /home/admin/.ssh/authorized_keys")
+        self.exec(
+            "install -d -m 700 -o admin -g admin /home/admin/.ssh && "
+            f"echo '{pub.strip()}' > /home/admin/.ssh/authorized_keys && "
+            "chown admin:admin /home/admin/.ssh/authorized_keys"
+        )
         deadline = time.monotonic() + 60
         while self.exec("systemctl is-active ssh", check=False).stdout.strip() != "active":
             if time.monotonic() > deadline:
@@ -168,12 +206,18 @@ class Target:
         self.write_course()
         self.write_inventory()
 
+    @property
+    def ansible_dir(self) -> Path:
+        """The frozen copy of ansible/ the playbooks run from (see snapshot_project)."""
+        return self.scratch / "project" / "ansible"
+
     def snapshot_project(self) -> None:
-        """Deploy a frozen copy of the project: the working tree may change while tests run
-        (a second converge must see the same sources to report no change)."""
-        files = yaml.safe_load(
-            (ANSIBLE_DIR / "roles/course_stack/defaults/main.yml").read_text()
-        )["course_stack_project_files"]
+        """Deploy a frozen copy of the project and run a frozen copy of its playbooks: the
+        working tree may change while tests run (a second converge must see the same sources
+        and roles to report no change)."""
+        files = yaml.safe_load((ANSIBLE_DIR / "roles/course_stack/defaults/main.yml").read_text())[
+            "course_stack_project_files"
+        ]
         dest = self.scratch / "project"
         dest.mkdir()
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
@@ -183,11 +227,12 @@ class Target:
                 shutil.copytree(src, dest / name, ignore=ignore)
             elif src.exists():
                 shutil.copy2(src, dest / name)
+        shutil.copytree(ANSIBLE_DIR, self.ansible_dir, ignore=shutil.ignore_patterns(".ansible"))
 
-    def write_course(self, student_image: str = f"course-student:{IMAGE_TAG}") -> None:
+    def write_course(self, image_tag: str | None = None) -> None:
         self.course_src.mkdir(exist_ok=True)
         course = yaml.safe_load((HERE / "data" / "course.yml").read_text())
-        course["images"]["student"] = student_image
+        course["images"]["student"] = f"course-student:{image_tag or self.image_tag}"
         (self.course_src / "course.yml").write_text(yaml.safe_dump(course, sort_keys=False))
         shutil.copy(ROOT / "roster.csv", self.course_src / "roster.csv")
         labs = self.course_src / "labs"
@@ -196,10 +241,28 @@ class Target:
             for week in course["weeks"]:
                 shutil.copytree(ROOT / "labs" / week["lab"], labs / week["lab"])
             # One data set that cannot be downloaded: the deploy must finish and name it.
-            (labs / "data-manifest.yml").write_text(yaml.safe_dump({"datasets": [{
-                "name": "unreachable-set", "target": "test/unreachable",
-                "url": "http://data.invalid/unreachable.bin",
-            }]}))
+            (labs / "data-manifest.yml").write_text(
+                yaml.safe_dump(
+                    {
+                        "datasets": [
+                            {
+                                "name": "unreachable-set",
+                                "target": "test/unreachable",
+                                "url": "http://data.invalid/unreachable.bin",
+                            }
+                        ]
+                    }
+                )
+            )
+        assignments = self.course_src / "assignments"  # what `course release` reads
+        if not assignments.exists():
+            for a in course.get("assignments") or []:
+                shutil.copytree(
+                    ROOT / "assignments" / "source" / a["id"],
+                    assignments / "source" / a["id"],
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+                )
+            shutil.copy2(ROOT / "assignments" / "nbgrader_config.py", assignments)
 
     def settings(self) -> dict:
         return {
@@ -211,7 +274,7 @@ class Target:
             "course_stack_name": self.stack,
             "course_stack_container_prefix": f"{self.stack}-jupyter",
             "course_stack_base_image": "course-base:bookworm",
-            "course_stack_image_tag": IMAGE_TAG,
+            "course_stack_image_tag": self.image_tag,
             "course_stack_http_bind": self.gateway,
             "course_stack_http_port": self.http_port,
             "course_stack_docker_host": "unix:///host-docker/docker.sock",
@@ -229,8 +292,9 @@ class Target:
             "ansible_host": self.ip,
             "ansible_user": "admin",
             "ansible_ssh_private_key_file": str(self.key),
-            "ansible_ssh_common_args":
-                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_ssh_common_args": (
+                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            ),
         }
         doc = {"course_servers": {"hosts": {"target": host} if hosts else None}}
         (inv / "hosts.yml").write_text(yaml.safe_dump(doc))
@@ -246,20 +310,37 @@ class Target:
     def exec(self, script: str, check: bool = True) -> subprocess.CompletedProcess:
         return sh("docker", "exec", self.name, "bash", "-c", script, check=check)
 
-    def play(self, playbook: str, *args: str, inventory: Path | None = None,
-             log: str | None = None, timeout: int = 1800) -> Result:
+    def play(
+        self,
+        playbook: str,
+        *args: str,
+        inventory: Path | None = None,
+        log: str | None = None,
+        timeout: int = 1800,
+    ) -> Result:
         env = {
             **os.environ,
-            "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+            "ANSIBLE_CONFIG": str(self.ansible_dir / "ansible.cfg"),
             "ANSIBLE_HOST_KEY_CHECKING": "False",
             "ANSIBLE_NOCOLOR": "1",
+            # each task's time in the logs (test-results/deploy-*.log): where a slow run went
+            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
             "ANSIBLE_LOCAL_TEMP": str(self.scratch / "ansible-tmp"),
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         }
         p = subprocess.run(
-            [ansible_tool("ansible-playbook"), "-i", str(inventory or self.inventory),
-             playbook, *args],
-            cwd=ANSIBLE_DIR, env=env, text=True, capture_output=True, timeout=timeout,
+            [
+                ansible_tool("ansible-playbook"),
+                "-i",
+                str(inventory or self.inventory),
+                playbook,
+                *args,
+            ],
+            cwd=self.ansible_dir,
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
         )
         output = p.stdout + p.stderr
         if log:
@@ -274,20 +355,29 @@ class Target:
         """Remove the target, the stack it started on this engine, and the scratch folder."""
         label = f"org.course.stack={self.stack}"
         ids = sh("docker", "ps", "-aq", "--filter", f"label={label}", check=False).stdout.split()
-        ids += sh("docker", "ps", "-aq", "--filter", f"name=^{self.stack}",
-                  check=False).stdout.split()
-        ids += sh("docker", "ps", "-aq", "--filter",
-                  f"label=com.docker.compose.project={self.stack}", check=False).stdout.split()
+        ids += sh(
+            "docker", "ps", "-aq", "--filter", f"name=^{self.stack}", check=False
+        ).stdout.split()
+        ids += sh(
+            "docker",
+            "ps",
+            "-aq",
+            "--filter",
+            f"label=com.docker.compose.project={self.stack}",
+            check=False,
+        ).stdout.split()
         if ids:
             sh("docker", "rm", "-f", *sorted(set(ids)), check=False)
         sh("docker", "rm", "-f", self.name, check=False)
-        vols = sh("docker", "volume", "ls", "-q", "--filter", f"name=^{self.stack}-",
-                  check=False).stdout.split()
+        vols = sh(
+            "docker", "volume", "ls", "-q", "--filter", f"name=^{self.stack}-", check=False
+        ).stdout.split()
         if vols:
             sh("docker", "volume", "rm", "-f", *vols, check=False)
         sh("docker", "network", "rm", f"{self.stack}-net", check=False)
-        for name in ("student", "hub", "proxy", "ngshare"):  # untag only; layers stay cached
-            sh("docker", "rmi", "--no-prune", f"course-{name}:{IMAGE_TAG}", check=False)
+        for tag in (self.image_tag, self.upgrade_tag):  # untag only; layers stay cached
+            for name in ("student", "hub", "proxy", "ngshare"):
+                sh("docker", "rmi", "--no-prune", f"course-{name}:{tag}", check=False)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -42,7 +42,10 @@ def test_invalid_course_file(target):
     finally:
         course.write_text(good)
     assert_stopped_unchanged(
-        result, "course validate found problems", "course.timezone", "Mars/Olympus_Mons",
+        result,
+        "course validate found problems",
+        "course.timezone",
+        "Mars/Olympus_Mons",
         "use an IANA name",
     )
 
@@ -64,7 +67,9 @@ def test_unsupported_operating_system(target):
     # The target is Debian 12; a supported list without it stands in for an unsupported OS
     # (no other distribution's image can be pulled here).
     only_ubuntu = json.dumps(
-        {"preflight_supported_systems": [{"distribution": "Ubuntu", "version": "24.04"}]})
+        {"preflight_supported_systems": [{"distribution": "Ubuntu", "version": "24.04"}]}
+    )
     result = target.play("site.yml", "-e", only_ubuntu)
-    assert_stopped_unchanged(result, "runs Debian 12", "which these roles do not support",
-                             "Supported: Ubuntu 24.04")
+    assert_stopped_unchanged(
+        result, "runs Debian 12", "which these roles do not support", "Supported: Ubuntu 24.04"
+    )

@@ -5,14 +5,17 @@ The tests run in file order and build on each other, like Molecule's sequence.""
 from __future__ import annotations
 
 import json
+import shlex
 
+import nbformat
 import pytest
 import requests
-from deployctl import DOMAIN, PASSWORD
+from deployctl import DOMAIN, PASSWORD, ROOT
 from httpsclient import https_client
 
 CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
-UPGRADE_TAG = "deploytest-v2"
+COURSE = "deploytest"  # the course id in data/course.yml
+A1_POINTS = 20  # the A1 source's graded cells: 3 + 3 + 3 + 5 + 3 + 3
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,18 @@ def student(target, ca_file, name="student1"):
 
 def volume_run(target, volume: str, script: str) -> str:
     return target.host_docker(
-        "run", "--rm", "--network", "none", "-v", f"{volume}:/v", "course-base:bookworm",
-        "sh", "-c", script,
+        "run",
+        "--rm",
+        "--name",
+        target.scratch_name("probe"),
+        "--network",
+        "none",
+        "-v",
+        f"{volume}:/v",
+        "course-base:bookworm",
+        "sh",
+        "-c",
+        script,
     ).stdout
 
 
@@ -50,8 +63,10 @@ def test_first_converge_succeeds(converged):
 
 def test_gpu_roles_are_skipped_with_gpu_false(target, converged):
     assert "nvidia_driver :" not in converged.output
-    assert target.exec("test -e /etc/apt/sources.list.d/nvidia-cuda.sources",
-                       check=False).returncode != 0
+    assert (
+        target.exec("test -e /etc/apt/sources.list.d/nvidia-cuda.sources", check=False).returncode
+        != 0
+    )
 
 
 def test_student_logs_in_over_https_and_gets_a_server(target, ca_file):
@@ -65,8 +80,9 @@ def test_student_logs_in_over_https_and_gets_a_server(target, ca_file):
 def test_http_redirects_to_https_with_hsts(target, ca_file):
     plain = requests.Session()
     plain.trust_env = False  # no proxy from the environment
-    r = plain.get(f"http://{target.ip}/hub/login", headers={"Host": DOMAIN},
-                  allow_redirects=False, timeout=30)
+    r = plain.get(
+        f"http://{target.ip}/hub/login", headers={"Host": DOMAIN}, allow_redirects=False, timeout=30
+    )
     assert r.status_code in (301, 308)
     assert r.headers["Location"].startswith(f"https://{DOMAIN}/")
     client = https_client(target.ip, DOMAIN, ca_file)
@@ -79,6 +95,24 @@ def test_second_converge_changes_nothing(target, converged):
     result = target.play("site.yml", log="idempotence")
     assert result.rc == 0, result.output[-4000:]
     assert result.recap()["changed"] == 0, f"changed: {result.changed_tasks()}"
+
+
+def test_deploy_check_shows_what_would_change_and_changes_nothing(target, converged):
+    """make deploy-check (--check --diff) after a course file edit: exactly that file would
+    change, the diff shows the edit, and the server keeps its copy."""
+    course = target.course_src / "course.yml"
+    good = course.read_text()
+    course.write_text(good.replace("Deploy test course", "Deploy test course, renamed"))
+    try:
+        result = target.play("site.yml", "--check", "--diff", log="check")
+    finally:
+        course.write_text(good)
+    assert result.rc == 0, result.output[-4000:]
+    assert result.changed_tasks() == ["course_stack : Copy the course file"], result.output[-4000:]
+    added = [ln for ln in result.output.splitlines() if ln.startswith("+") and "title:" in ln]
+    assert added and "Deploy test course, renamed" in added[0], result.output[-4000:]
+    on_server = target.exec(f"cat {target.stack_dir}/course/course.yml").stdout
+    assert "renamed" not in on_server
 
 
 def test_firewall_allows_only_ssh_http_https(target, converged):
@@ -148,24 +182,111 @@ def test_backup_and_restore_round_trip(target, ca_file):
     assert client.get_file("hello.txt").json()["content"] == "written before the backup"
 
 
+def staff(target, *args: str) -> str:
+    """`course` as staff run it on the server: the role's wrapper around the hub container."""
+    r = target.exec("course " + " ".join(shlex.quote(a) for a in args), check=False)
+    assert r.returncode == 0, f"course {' '.join(args)}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r.stdout
+
+
+def in_server(target, user: str, script: str) -> str:
+    """A command in the user's server, as they would type it in its terminal."""
+    return target.host_docker(
+        "exec", f"{target.stack}-jupyter-{user}", "bash", "-lc", f"cd /home/jovyan && {script}"
+    ).stdout
+
+
+def solved(template: dict) -> str:
+    """The fetched A1 template with every answer cell replaced by the source's solution."""
+    source = nbformat.read(ROOT / "assignments" / "source" / "A1" / "A1.ipynb", as_version=4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    nb = nbformat.from_dict(template)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+    return nbformat.writes(nb)
+
+
+def ngshare_submissions(target) -> list[dict]:
+    """ngshare's own record of A1's submissions, asked by the hub with the course-admin token."""
+    script = (
+        "import json; from hub.ngshare import Ngshare; "
+        f"print(json.dumps(Ngshare.from_env().submissions({COURSE!r}, 'A1')))"
+    )
+    out = target.host_docker("exec", f"{target.stack}_hub_1", "python", "-c", script).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def gradebook_scores(target, image: str) -> dict[str, float]:
+    """A1's scores in nbgrader's gradebook, in the grading volume."""
+    script = (
+        "import json\nfrom nbgrader.api import Gradebook\n"
+        f"with Gradebook('sqlite:////g/gradebook.db', {COURSE!r}) as gb:\n"
+        "    print(json.dumps({s.student_id: s.score for s in "
+        "gb.find_assignment('A1').submissions}))"
+    )
+    out = target.host_docker(
+        "run",
+        "--rm",
+        "--name",
+        target.scratch_name("gradebook"),
+        "--network",
+        "none",
+        "--user",
+        "1000",
+        "-v",
+        f"{target.stack}-grading:/g",
+        "--entrypoint",
+        "python",
+        image,
+        "-c",
+        script,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def test_upgrade_keeps_data_and_next_server_runs_the_new_image(target, ca_file):
+    # Before: a student's file (hello.txt, from the tests above), a submission and a grade.
     client = student(target, ca_file)
+    client.start_server(timeout=300)
+    staff(target, "release", "A1")
+    in_server(target, "student1", f"nbgrader fetch_assignment A1 --course {COURSE}")
+    notebook = solved(client.get_file("A1/A1.ipynb").json()["content"])
+    assert client.put_file("A1/A1.ipynb", notebook).status_code in (200, 201)
+    in_server(target, "student1", f"nbgrader submit A1 --course {COURSE}")
+    staff(target, "collect", "A1")
+    staff(target, "autograde", "A1", "--cell-timeout", "120")
+    submissions = ngshare_submissions(target)
+    assert [s["student_id"] for s in submissions] == ["student1"], submissions
+    scores = gradebook_scores(target, f"course-student:{target.image_tag}")
+    assert scores == {"student1": A1_POINTS}, scores
+
+    # The upgrade: a new image version, deployed the way docs/deploy.md says.
     client.stop_server()
-    target.write_course(student_image=f"course-student:{UPGRADE_TAG}")
-    target.write_inventory(course_stack_image_tag=UPGRADE_TAG)
-    try:
-        result = target.play("site.yml", log="upgrade")
-        assert result.rc == 0, result.output[-4000:]
-        client = student(target, ca_file)
-        client.start_server(timeout=300)
-        assert client.get_file("hello.txt").json()["content"] == "written before the backup"
+    target.write_course(image_tag=target.upgrade_tag)
+    target.write_inventory(course_stack_image_tag=target.upgrade_tag)
+    result = target.play("site.yml", log="upgrade")
+    assert result.rc == 0, result.output[-4000:]
+
+    # After: the services and the student's next server run the new images...
+    for service in ("hub", "ngshare", "proxy"):
         image = target.host_docker(
-            "inspect", "-f", "{{.Config.Image}}", f"{target.stack}-jupyter-student1",
+            "inspect", "-f", "{{.Config.Image}}", f"{target.stack}_{service}_1"
         ).stdout.strip()
-        assert image == f"course-student:{UPGRADE_TAG}"
-        hub_image = target.host_docker("inspect", "-f", "{{.Config.Image}}",
-                                       f"{target.stack}_hub_1").stdout.strip()
-        assert hub_image == f"course-hub:{UPGRADE_TAG}"
-    finally:
-        for name in ("student", "hub", "proxy", "ngshare"):
-            target.host_docker("rmi", f"course-{name}:{UPGRADE_TAG}", check=False)
+        assert image == f"course-{service}:{target.upgrade_tag}", service
+    client = student(target, ca_file)
+    client.start_server(timeout=300)
+    image = target.host_docker(
+        "inspect", "-f", "{{.Config.Image}}", f"{target.stack}-jupyter-student1"
+    ).stdout.strip()
+    assert image == f"course-student:{target.upgrade_tag}"
+    # ...and everything is still there: the student's files, the submission, the grade.
+    assert client.get_file("hello.txt").json()["content"] == "written before the backup"
+    kept = client.get_file("A1/A1.ipynb").json()["content"]
+    assert nbformat.writes(nbformat.from_dict(kept)) == notebook
+    assert ngshare_submissions(target) == submissions
+    assert gradebook_scores(target, f"course-student:{target.upgrade_tag}") == scores

@@ -10,13 +10,20 @@ import json
 
 import pytest
 
+GPU_PLAY = (
+    "site.yml",
+    "--tags",
+    "nvidia_driver,nvidia_container_toolkit,docker",
+    "-e",
+    "gpu=true",
+    "-e",
+    "nvidia_driver_install=false",
+)
+
 
 @pytest.fixture(scope="module")
 def rendered(target):
-    result = target.play(
-        "site.yml", "--tags", "nvidia_driver,nvidia_container_toolkit,docker",
-        "-e", "gpu=true", "-e", "nvidia_driver_install=false", log="gpu-render",
-    )
+    result = target.play(*GPU_PLAY, log="gpu-render")
     assert result.rc == 0, result.output[-4000:]
     return result
 
@@ -27,8 +34,9 @@ def read(target, path: str) -> str:
 
 def test_driver_repository_is_nvidias_debian12_repo(target, rendered):
     source = read(target, "/etc/apt/sources.list.d/nvidia-cuda.sources")
-    assert ("URIs: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/"
-            in source)
+    assert (
+        "URIs: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/" in source
+    )
     assert "Signed-By: /usr/share/keyrings/nvidia-cuda.asc" in source
 
 
@@ -55,4 +63,12 @@ def test_container_toolkit_repository_and_docker_runtime(target, rendered):
     assert "default-runtime" not in daemon
     assert daemon["features"]["cdi"] is True
     assert daemon["live-restore"] is True and daemon["log-opts"]["max-size"] == "10m"
+    # the target's own engine (Debian's docker.io) restarted with it and knows the runtime
+    runtimes = target.exec("docker info --format '{{json .Runtimes}}'").stdout
+    assert "nvidia" in json.loads(runtimes), runtimes
 
+
+def test_rendering_again_changes_nothing(target, rendered):
+    result = target.play(*GPU_PLAY, log="gpu-render-again")
+    assert result.rc == 0, result.output[-4000:]
+    assert result.recap()["changed"] == 0, f"changed: {result.changed_tasks()}"
