@@ -32,6 +32,12 @@ def ca_file(target, converged, tmp_path_factory):
     return str(path)
 
 
+def content(client, path: str) -> str:
+    r = client.get_file(path)
+    assert r.ok, f"GET contents/{path}: {r.status_code} {r.text[:500]}"
+    return r.json()["content"]
+
+
 def student(target, ca_file, name="student1"):
     client = https_client(target.ip, DOMAIN, ca_file)
     client.login(name, PASSWORD)
@@ -74,7 +80,7 @@ def test_student_logs_in_over_https_and_gets_a_server(target, ca_file):
     client.start_server(timeout=300)
     r = client.put_file("hello.txt", "written before the backup")
     assert r.status_code in (200, 201), r.text
-    assert client.get_file("hello.txt").json()["content"] == "written before the backup"
+    assert content(client, "hello.txt") == "written before the backup"
 
 
 def test_http_redirects_to_https_with_hsts(target, ca_file):
@@ -179,7 +185,7 @@ def test_backup_and_restore_round_trip(target, ca_file):
     assert "ngshare.db" in volume_run(target, f"{target.stack}-ngshare", "ls /v")
     client = student(target, ca_file)
     client.wait_ready(timeout=120)
-    assert client.get_file("hello.txt").json()["content"] == "written before the backup"
+    assert content(client, "hello.txt") == "written before the backup"
 
 
 def staff(target, *args: str) -> str:
@@ -255,7 +261,7 @@ def test_upgrade_keeps_data_and_next_server_runs_the_new_image(target, ca_file):
     client.start_server(timeout=300)
     staff(target, "release", "A1")
     in_server(target, "student1", f"nbgrader fetch_assignment A1 --course {COURSE}")
-    notebook = solved(client.get_file("A1/A1.ipynb").json()["content"])
+    notebook = solved(content(client, "A1/A1.ipynb"))
     assert client.put_file("A1/A1.ipynb", notebook).status_code in (200, 201)
     in_server(target, "student1", f"nbgrader submit A1 --course {COURSE}")
     staff(target, "collect", "A1")
@@ -285,8 +291,8 @@ def test_upgrade_keeps_data_and_next_server_runs_the_new_image(target, ca_file):
     ).stdout.strip()
     assert image == f"course-student:{target.upgrade_tag}"
     # ...and everything is still there: the student's files, the submission, the grade.
-    assert client.get_file("hello.txt").json()["content"] == "written before the backup"
-    kept = client.get_file("A1/A1.ipynb").json()["content"]
+    assert content(client, "hello.txt") == "written before the backup"
+    kept = content(client, "A1/A1.ipynb")
     assert nbformat.writes(nbformat.from_dict(kept)) == notebook
     assert ngshare_submissions(target) == submissions
     assert gradebook_scores(target, f"course-student:{target.upgrade_tag}") == scores

@@ -70,9 +70,11 @@ def test_release_and_submit_are_stored_in_ngshare(stack, ngshare):
     staff_env = {"HOME": "/home/jovyan"}
     stack.exec(instructor, "mkdir", "-p", "/tmp/course", env=staff_env)
     stack.exec(instructor, "python", "-c", MAKE_ASSIGNMENT, workdir="/tmp/course")
+    # Staff servers' nbgrader works on ~/grading by default: point it at this scratch course.
+    root = "--CourseDirectory.root=/tmp/course"
     stack.exec(instructor, "bash", "-c",
-               "cd /tmp/course && nbgrader generate_assignment ps1 --force && "
-               "nbgrader release_assignment ps1")
+               f"cd /tmp/course && nbgrader generate_assignment ps1 --force {root} && "
+               f"nbgrader release_assignment ps1 {root}")
     assert "ps1" in ngshare.assignments(COURSE)
 
     student = server_for(stack, "student5")
