@@ -10,7 +10,8 @@ import shlex
 import nbformat
 import pytest
 import requests
-from deployctl import DOMAIN, PASSWORD, ROOT
+from coursework import solved
+from deployctl import DOMAIN, PASSWORD
 from httpsclient import https_client
 
 CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
@@ -202,19 +203,6 @@ def in_server(target, user: str, script: str) -> str:
     ).stdout
 
 
-def solved(template: dict) -> str:
-    """The fetched A1 template with every answer cell replaced by the source's solution."""
-    source = nbformat.read(ROOT / "assignments" / "source" / "A1" / "A1.ipynb", as_version=4)
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    nb = nbformat.from_dict(template)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
-    return nbformat.writes(nb)
 
 
 def ngshare_submissions(target) -> list[dict]:

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import docker
-import nbformat
 import pytest
 import requests
+from coursework import solved, wait_for_ngshare
 from hubclient import HubClient
 from stackctl import course_cli
 
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = "dl101"
-A1_SOURCE = ROOT / "assignments" / "source" / "A1" / "A1.ipynb"
 STUDENTS = ("student1", "student2", "student3")
 MALFORMED = "student4"  # submits a broken notebook: autograde must fail it, and only it
 
@@ -70,20 +69,6 @@ def install_working_tree(stack, user: str) -> None:
         )
 
 
-def solved(template: dict) -> str:
-    """The fetched template with every answer cell replaced by the source's solution."""
-    source = nbformat.read(A1_SOURCE, as_version=4)
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    nb = nbformat.from_dict(template)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = answers[meta["grade_id"]]
-    return nbformat.writes(nb)
 
 
 def gradebook_scores(stack) -> dict[str, float]:
@@ -96,15 +81,6 @@ def gradebook_scores(stack) -> dict[str, float]:
     return json.loads(in_server(stack, "instructor", script).stdout.strip().splitlines()[-1])
 
 
-def wait_for_ngshare(share: Ngshare, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            share.courses()
-            return
-        except (NgshareError, requests.RequestException):
-            time.sleep(1)
-    raise TimeoutError("ngshare did not come back")
 
 
 # -- the shared cycle ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from coursework import wait_for_ngshare
 from hostile import tried
 from hubclient import HubClient
 
@@ -51,15 +52,6 @@ def admin(stack) -> Ngshare:
         time.sleep(2)
 
 
-def wait_for_ngshare(share: Ngshare, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            share.courses()
-            return
-        except (NgshareError, requests.RequestException):
-            time.sleep(0.5)
-    raise TimeoutError("ngshare did not come back")
 
 
 def user_token(stack, user: str) -> str:
