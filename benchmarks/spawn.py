@@ -7,7 +7,9 @@ parallel threads (login form -> start server -> kernel -> `1+1` over the websock
 p50/p95/max time-to-ready, failures, the makespan, c (CPU-seconds per spawn, from a lone spawn
 first), the idle memory per student container and the hub's CPU and memory. The baseline variant
 `stock` is the same image and stack with DockerSpawner's stock settings (through the course
-folder's jupyterhub_config.d escape hatch), run in the same invocation for comparison.
+folder's jupyterhub_config.d escape hatch) and the student image as pip and Jupyter leave it by
+default (STOCK_IMAGE: jsonschema's optional IRI grammar installed, every installed server
+extension enabled), run in the same invocation for comparison.
 Results: printed as a table and written to benchmarks/results/spawn-<time>.json.
 """
 
@@ -18,6 +20,7 @@ import concurrent.futures as cf
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -33,17 +36,36 @@ from hubclient import HubClient  # noqa: E402
 from stackctl import new_stack, run  # noqa: E402
 
 STOCK_CONFIG = '''\
-# Benchmark baseline: DockerSpawner's stock settings on the same image and network.
+# Benchmark baseline: DockerSpawner's stock settings, the untuned image, the same network.
 import os
 from dockerspawner import DockerSpawner
 c.JupyterHub.spawner_class = DockerSpawner
-c.DockerSpawner.image = "course-student:latest"
+c.DockerSpawner.image = "{image}"
 c.DockerSpawner.network_name = os.environ["DOCKER_NETWORK_NAME"]
 c.DockerSpawner.use_internal_ip = True
 c.DockerSpawner.remove = True
 c.DockerSpawner.prefix = os.environ.get("CONTAINER_PREFIX", "jupyter")
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.course.stack": os.environ["STACK_NAME"]}}
 '''
+
+
+# The baseline image: the course's student image with its start-up tunings undone.
+STOCK_IMAGE = "course-student:spawnbench-stock"
+STOCK_DOCKERFILE = """\
+FROM course-student:latest
+USER root
+RUN pip install --no-deps {packages} \\
+ && rm /opt/venv/etc/jupyter/jupyter_server_config.d/zz-course-students.json
+USER 1000
+"""
+
+
+def build_stock_image() -> None:
+    pins = (ROOT / "images/student/requirements.txt").read_text()
+    packages = " ".join(re.search(rf"(?m)^{name}==\S+", pins).group(0)
+                        for name in ("rfc3987-syntax", "lark"))
+    run("docker", "build", "--network", "host", "-t", STOCK_IMAGE, "-",
+        input=STOCK_DOCKERFILE.format(packages=packages))
 
 
 def course_dir(users: int, variant: str) -> Path:
@@ -55,7 +77,8 @@ def course_dir(users: int, variant: str) -> Path:
     (folder / "roster.csv").write_text("\n".join(lines) + "\n")
     if variant == "stock":
         (folder / "jupyterhub_config.d").mkdir()
-        (folder / "jupyterhub_config.d" / "stock.py").write_text(STOCK_CONFIG)
+        (folder / "jupyterhub_config.d" / "stock.py").write_text(
+            STOCK_CONFIG.replace("{image}", STOCK_IMAGE))
     folder.chmod(0o755)
     return folder
 
@@ -178,6 +201,8 @@ def main() -> None:
     parser.add_argument("--variants", default="course,stock")
     args = parser.parse_args()
     results = []
+    if "stock" in args.variants.split(","):
+        build_stock_image()
     for users in args.users or [20]:
         for variant in args.variants.split(","):
             print(f"--- {variant}, {users} students ...", flush=True)
