@@ -6,6 +6,7 @@ Each `apply_*` function sets (never appends to or mutates) traits on a plain tra
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from traitlets.config import Config
@@ -34,6 +35,11 @@ def group_members(roster: Roster) -> dict[str, list[str]]:
     return groups
 
 
+def own_address() -> str:
+    """This container's address on the stack's network (its name resolves in /etc/hosts)."""
+    return socket.gethostbyname(socket.gethostname())
+
+
 def apply_hub(c: Config, settings: Settings) -> None:
     """Database, secrets and the external proxy (its own container)."""
     c.JupyterHub.db_url = f"sqlite:///{settings.hub_data_dir}/jupyterhub.sqlite"
@@ -41,7 +47,11 @@ def apply_hub(c: Config, settings: Settings) -> None:
         read_secret("cookie_secret", settings.secrets_dir)
     )
     c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{HUB_PORT}"
-    c.JupyterHub.hub_connect_url = f"http://hub:{HUB_PORT}"
+    # The proxy reaches the hub by address, not by name: it resolves a name on every request
+    # through Docker's DNS, which fails under a login storm (503 "ENOTFOUND hub",
+    # docs/performance.md). The hub re-registers its address at each start; servers keep the
+    # name (apply_spawner), as they outlive a hub restart that may change the address.
+    c.JupyterHub.hub_connect_url = f"http://{own_address()}:{HUB_PORT}"
     # The proxy runs on its own, so a hub restart drops no connection and stops no server.
     c.JupyterHub.cleanup_servers = False
     c.ConfigurableHTTPProxy.should_start = False
@@ -229,6 +239,7 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
     c.DockerSpawner.name_template = "{prefix}-{username}"
     c.DockerSpawner.network_name = settings.network
     c.DockerSpawner.use_internal_ip = True
+    c.DockerSpawner.hub_connect_url = f"http://hub:{HUB_PORT}"
     # Containers are disposable (a new image applies at the next start); data lives in volumes.
     c.DockerSpawner.remove = True
     c.DockerSpawner.notebook_dir = "/home/jovyan"

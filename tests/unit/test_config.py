@@ -1,6 +1,8 @@
 """The hub configuration, built on a bare traitlets Config without starting a hub."""
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from traitlets.config import Config
@@ -80,6 +82,14 @@ def test_spawner_survives_hub_restarts_and_uses_volumes(c):
     assert c.DockerSpawner.volumes["t-labs"] == {"bind": "/srv/labs.git", "mode": "ro"}
     assert c.DockerSpawner.allowed_images == ["course-student:latest"]
     assert c.DockerSpawner.network_name == "t-net"
+
+
+def test_proxy_reaches_the_hub_by_address_servers_by_name(c):
+    # the proxy resolves names per request (Docker's DNS fails in a login storm); servers keep
+    # the name because they outlive a hub restart, which may give the hub a new address
+    hub_url = urlparse(c.JupyterHub.hub_connect_url)
+    assert ipaddress.ip_address(hub_url.hostname) and hub_url.port == 8081
+    assert c.DockerSpawner.hub_connect_url == "http://hub:8081"
 
 
 def test_servers_pull_only_the_labs_and_start_kernels_on_a_full_home(c):
