@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/spawn.py --users 20 [--users 40 ...] [--variants course,stock]
 
 For each N and each variant it brings up a throw-away stack (its own names), runs N clients in
-parallel threads (login form -> start server -> kernel -> `1+1` over the websocket), and reports
+parallel threads (login form -> start server, waiting on its progress event stream as the spawn
+page does -> kernel -> `1+1` over the websocket), and reports
 p50/p95/max time-to-ready, failures, the makespan, c (CPU-seconds per spawn, from a lone spawn
 first), the idle memory per student container and the hub's CPU and memory. The baseline variant
 `stock` is the same image and stack with DockerSpawner's stock settings (through the course
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hubclient import HubClient  # noqa: E402
@@ -116,7 +118,8 @@ def one_student(stack, username: str) -> float:
     client.login(username, stack.password)
     if not client.logged_in():
         raise RuntimeError(f"{username}: login failed")
-    client.start_server(timeout=900)
+    client.request_server()
+    client.finish_start(timeout=900, follow_progress=True)
     kernel = client.kernel()
     try:
         if kernel.execute("1+1", timeout=300).strip() != "2":
@@ -169,6 +172,12 @@ def measure(users: int, variant: str) -> dict:
                 except Exception as err:  # noqa: BLE001  (a failure is a result here)
                     failures.append(f"bench{futures[future]}: {err}")
         makespan = time.monotonic() - t0
+        if failures:  # the services' side of the story, for the report
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            log = RESULTS / f"spawn-{variant}-{users}-logs.txt"
+            log.write_text(stack.compose("logs", "--no-color", "--timestamps", "hub", "proxy",
+                                         check=False).stdout)
+            print(f"{len(failures)} failures: the hub's and proxy's logs are in {log}")
         stop.set()
         sampler.join()
         hub_cpu = cpu_seconds(hub_id) - hub_cpu0
@@ -208,7 +217,7 @@ def main() -> None:
             print(f"--- {variant}, {users} students ...", flush=True)
             results.append(measure(users, variant))
             print(json.dumps(results[-1]), flush=True)
-    out = ROOT / "benchmarks" / "results"
+    out = RESULTS
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (out / f"spawn-{stamp}.json").write_text(json.dumps({

@@ -72,8 +72,8 @@ class HubClient:
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"start failed: {r.status_code} {r.text}")
 
-    def finish_start(self, timeout: float = 420) -> dict:
-        server = self.wait_ready(timeout)
+    def finish_start(self, timeout: float = 420, follow_progress: bool = False) -> dict:
+        server = self.follow_progress(timeout) if follow_progress else self.wait_ready(timeout)
         # A new server has a new OAuth client: forget the old server's cookies and log in to
         # it again the way a browser does (a redirect through the hub's authorize page).
         for cookie in list(self.s.cookies):
@@ -91,6 +91,22 @@ class HubClient:
                 return server
             time.sleep(1)
         raise TimeoutError(f"{self.username}'s server not ready after {timeout}s")
+
+    def follow_progress(self, timeout: float = 420) -> dict:
+        """Wait as the browser's spawn page does: one event stream, read to its `ready` event
+        (polling the user model instead would load the hub with requests no browser sends)."""
+        with self.s.get(f"{self.base}/hub/api/users/{self.username}/server/progress",
+                        headers=self._hub_xsrf(), stream=True, timeout=timeout) as r:
+            r.raise_for_status()
+            for line in r.iter_lines(decode_unicode=True):
+                if not line.startswith("data:"):
+                    continue
+                event = json.loads(line[5:])
+                if event.get("failed"):
+                    raise RuntimeError(f"{self.username}'s server failed: {event.get('message')}")
+                if event.get("ready"):
+                    return event
+        raise RuntimeError(f"{self.username}'s progress stream ended before the server was ready")
 
     def stop_server(self, timeout: float = 120) -> None:
         r = self.api("DELETE", f"/users/{self.username}/server")
