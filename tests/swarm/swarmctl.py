@@ -67,7 +67,8 @@ class SwarmStack(Stack):
         return out.stdout.split()
 
     def service(self, username: str) -> dict:
-        return json.loads(run("docker", "service", "inspect", self.container_name(username)).stdout)[0]
+        out = run("docker", "service", "inspect", self.container_name(username)).stdout
+        return json.loads(out)[0]
 
     def task_container(self, username: str) -> str:
         """The id of the running container of the user's service (on this node)."""
