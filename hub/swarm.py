@@ -10,7 +10,8 @@ The same profiles, limits, volumes and GPU allocation as CourseSpawner (one host
   path on every node), so a student's home is the same on whichever node they land; the hub
   creates a missing home there, owned by the notebook user;
 - the single-host hardening that services can express: every capability dropped, the pids
-  limit, CPU and memory limits, no restart (a stopped server stays stopped, as with remove).
+  limit, CPU and memory limits, no-new-privileges where the engine supports it for services,
+  no restart (a stopped server stays stopped, as with remove).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class CourseSwarmSpawner(CourseSpawner, SwarmSpawner):
             labels=labels,  # on the task's container too: the GPU culler reads those
             cap_drop=["ALL"],
         )
+        # no-new-privileges: a field of newer engines' service API (Privileges.NoNewPrivileges);
+        # Docker 20.10 ignores it, which docs/scale-out.md lists among the differences.
+        container["Privileges"] = {"NoNewPrivileges": True}
         resources = Resources(
             cpu_limit=int(self.cpu_limit * 1e9) if self.cpu_limit else None,
             mem_limit=self.mem_limit,
