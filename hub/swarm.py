@@ -139,13 +139,29 @@ class CourseSwarmSpawner(CourseSpawner, SwarmSpawner):
         service = await self.docker(
             "create_service",
             task_template=task,
-            endpoint_spec=EndpointSpec(),
+            # DNS round robin: the service's name resolves to its one task's address. A
+            # virtual IP would add a load balancer (IPVS) for a single task, and kernels
+            # without IPVS (this project's test machine) cannot reach the server through it.
+            endpoint_spec=EndpointSpec(mode="dnsrr"),
             name=self.service_name,
             labels=labels,
         )
         while not await self.docker("tasks", filters={"service": self.service_name}):
             await asyncio.sleep(1)
         return service
+
+    async def get_ip_and_port(self):
+        """The running task's own address on the stack's network, not the service's name: a
+        stopped server's task lingers for its stop grace period, and right after a restart
+        the name may still resolve to that old task."""
+        task = await self.get_task()
+        for attachment in (task or {}).get("NetworksAttachments", []):
+            spec = attachment["Network"]["Spec"]
+            if spec.get("Name") == self.network_name and attachment.get("Addresses"):
+                return attachment["Addresses"][0].split("/")[0], self.port
+        raise RuntimeError(
+            f"service {self.service_name} has no address on network {self.network_name}"
+        )
 
     async def start_object(self):
         """Wait until the task runs; a task that cannot start fails the spawn at once, with

@@ -40,6 +40,8 @@ class FakeSwarm:
 
     async def call(self, method, *args, **kwargs):
         await asyncio.sleep(0)
+        if method == "inspect_service":
+            return {"ID": "s0"}
         if method == "nodes":
             return self.nodes
         if method == "services":
@@ -51,7 +53,9 @@ class FakeSwarm:
                 "TaskTemplate": kwargs["task_template"]}})
             return {"ID": self.services[-1]["ID"]}
         if method == "tasks":
-            return [{"Status": {"State": "running"}}]
+            return [{"Status": {"State": "running"}, "NetworksAttachments": [
+                {"Network": {"Spec": {"Name": "ingress"}}, "Addresses": ["10.0.0.9/24"]},
+                {"Network": {"Spec": {"Name": "t-net"}}, "Addresses": ["10.0.1.7/24"]}]}]
         raise AssertionError(f"unexpected Docker call {method}")
 
 
@@ -130,3 +134,8 @@ def test_a_cpu_service_has_no_constraint_no_gpu_and_its_home_is_made(tmp_path, m
     # the missing home was created for uid 1000; the read-only labs folder was not touched
     assert (tmp_path / "homes" / "ann").is_dir()
     assert owners == [(f"{tmp_path}/homes/ann", 1000, 1000)]
+
+
+def test_the_hub_reaches_the_task_by_its_address_on_the_stack_network(tmp_path):
+    s = spawner(FakeSwarm([]), "ann", tmp_path)
+    assert asyncio.run(s.get_ip_and_port()) == ("10.0.1.7", 8888)

@@ -107,6 +107,7 @@ def test_the_server_is_a_service_with_the_profile_limits_mounts_and_no_gpu(sstac
     assert "/home/jovyan/grading" not in m and "/srv/course" not in m
     net = run("docker", "network", "inspect", "-f", "{{.Id}}", f"{sstack.name}-net").stdout.strip()
     assert [n["Target"] for n in task["Networks"]] == [net]
+    assert service["Spec"]["EndpointSpec"]["Mode"] == "dnsrr"
     # The hub created the new home on the shared folder, owned by the notebook user.
     stat = os.stat(sstack.shared_dir / "homes" / "student1")
     assert (stat.st_uid, stat.st_gid) == (1000, 1000)
