@@ -22,12 +22,13 @@ def swarm_state() -> str:
 
 
 @contextlib.contextmanager
-def single_node_swarm():
-    """Yield this engine's node id, in a swarm (initialised here if the engine had none)."""
+def single_node_swarm(advertise: str = "127.0.0.1"):
+    """Yield this engine's node id, in a swarm (initialised here if the engine had none,
+    advertised at `advertise`: other engines reach a manager there)."""
     state = swarm_state()
     initialised = False
     if state == "inactive":
-        run("docker", "swarm", "init", "--advertise-addr", "127.0.0.1")
+        run("docker", "swarm", "init", "--advertise-addr", advertise)
         initialised = True
     elif state != "active":
         raise RuntimeError(f"the engine's swarm is {state!r}; expected inactive or active")
