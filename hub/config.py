@@ -253,6 +253,8 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         f"{settings.volume_prefix}-labs": {"bind": "/srv/labs.git", "mode": "ro"},
         **data,
     }
+    if settings.spawner == "swarm":
+        apply_swarm(c, settings, data)
     c.DockerSpawner.environment = {
         "NGSHARE_URL": f"http://ngshare:{NGSHARE_PORT}/services/ngshare",
         "COURSE_DATA_DIR": "/srv/course-data",
@@ -271,6 +273,21 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
     c.CourseSpawner.stack = settings.stack
     c.CourseSpawner.volume_prefix = settings.volume_prefix
     c.CourseSpawner.course_dir_host = settings.course_dir_host
+
+
+def apply_swarm(c: Config, settings: Settings, data: dict) -> None:
+    """Servers as swarm services on any node: what they mount must be on every node, so
+    homes, the labs repository and the grading folder are host paths under the shared
+    (NFS) folder instead of this host's volumes (docs/scale-out.md)."""
+    shared = settings.shared_dir
+    c.JupyterHub.spawner_class = "hub.swarm.CourseSwarmSpawner"
+    c.CourseSwarmSpawner.shared_dir = shared
+    c.CourseSpawner.grading_source = f"{shared}/grading"
+    c.DockerSpawner.volumes = {
+        f"{shared}/homes/{{username}}": "/home/jovyan",
+        f"{shared}/labs.git": {"bind": "/srv/labs.git", "mode": "ro"},
+        **data,
+    }
 
 
 def apply_home(c: Config, settings: Settings) -> None:

@@ -15,6 +15,9 @@ class SettingsError(RuntimeError):
     pass
 
 
+SPAWNERS = ("docker", "swarm")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     course_file: Path
@@ -29,6 +32,8 @@ class Settings:
     public_url: str = ""
     course_dir_host: str = ""  # the course folder on the host, mounted read-only for staff
     oauth_client_secret: str = ""  # auth.kind oauth: the secret the IdP issued (never in a file)
+    spawner: str = "docker"  # "docker": one host; "swarm": services over the swarm's nodes
+    shared_dir: str = ""  # swarm: the folder every node mounts at this path (homes, labs)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -38,6 +43,18 @@ class Settings:
                 raise SettingsError(f"environment variable {name} must be set (see compose.yml)")
             return value
 
+        spawner = env.get("SPAWNER", "").strip() or "docker"
+        if spawner not in SPAWNERS:
+            raise SettingsError(
+                f"environment variable SPAWNER is {spawner!r}; valid: {', '.join(SPAWNERS)} "
+                "(swarm: docs/scale-out.md)"
+            )
+        shared_dir = env.get("SHARED_DIR", "").strip()
+        if spawner == "swarm" and not shared_dir.startswith("/"):
+            raise SettingsError(
+                f"SPAWNER=swarm needs SHARED_DIR, the absolute path of the folder every node "
+                f"mounts (NFS) for homes and labs; got {shared_dir!r} (docs/scale-out.md)"
+            )
         return cls(
             course_file=Path(env.get("COURSE_FILE", "/srv/course/course.yml")),
             secrets_dir=Path(env.get("COURSE_SECRETS_DIR", "/secrets")),
@@ -51,4 +68,6 @@ class Settings:
             public_url=env.get("PUBLIC_URL", ""),
             course_dir_host=env.get("COURSE_DIR_HOST", ""),
             oauth_client_secret=env.get("OAUTH_CLIENT_SECRET", "").strip(),
+            spawner=spawner,
+            shared_dir=shared_dir.rstrip("/"),
         )

@@ -36,6 +36,9 @@ class CourseSpawner(DockerSpawner):
     course_dir_host = Unicode(
         "", config=True, help="host path of the course folder, mounted read-only for staff"
     )
+    grading_source = Unicode(
+        "", config=True, help="staff's grading folder, volume or path; empty: <prefix>-grading"
+    )
 
     # Shared by every spawner of this hub: from reading the labels until the container exists,
     # or two spawns could take the same free GPU slot.
@@ -96,6 +99,10 @@ class CourseSpawner(DockerSpawner):
         )
         return gpu.holding_labels(containers)
 
+    async def allocate_slot(self, profile: Profile, allowed: list[Profile]) -> gpu.Slot:
+        """This host's GPU slot for a new server (the swarm spawner places across nodes)."""
+        return gpu.allocate(profile, self.inventory.gpus, await self._holders(), allowed)
+
     def _configure(self, profile: Profile, slot: gpu.Slot) -> None:
         host_config = {
             "pids_limit": profile.pids,
@@ -128,7 +135,7 @@ class CourseSpawner(DockerSpawner):
             # it holds the assignments' sources and solutions, so never for students).
             # The image's staff configuration layer turns formgrader on over that folder.
             environment["JUPYTER_CONFIG_PATH"] = STAFF_JUPYTER_CONFIG
-            volumes[f"{self.volume_prefix}-grading"] = {
+            volumes[self.grading_source or f"{self.volume_prefix}-grading"] = {
                 "bind": "/home/jovyan/grading",
                 "mode": "rw",
             }
@@ -165,7 +172,7 @@ class CourseSpawner(DockerSpawner):
         async with self._gpu_lock:
             allowed = gpu.allowed_profiles(self.course.profiles, self.group_names)
             try:
-                slot = gpu.allocate(profile, self.inventory.gpus, await self._holders(), allowed)
+                slot = await self.allocate_slot(profile, allowed)
             except gpu.NoGpuSlot as err:
                 raise refusal(409, err) from None
             self.log.info("%s gets %s %s", self.user.name, slot.mode, ",".join(slot.devices))
