@@ -5,8 +5,9 @@
 For each N and each variant it brings up a throw-away stack (its own names), runs N clients in
 parallel threads (login form -> start server, waiting on its progress event stream as the spawn
 page does -> kernel -> `1+1` over the websocket), and reports
-p50/p95/max time-to-ready, failures, the makespan, c (CPU-seconds per spawn, from a lone spawn
-first), the idle memory per student container and the hub's CPU and memory. The baseline variant
+p50/p95/max time-to-ready, failures, the makespan, c (CPU-seconds per spawn: the median of three
+lone spawns first, split into the server's container and the hub + proxy), the idle memory per
+student container and the hub's CPU and memory. The baseline variant
 `stock` is the same image and stack with DockerSpawner's stock settings (through the course
 folder's jupyterhub_config.d escape hatch) and the student image as pip and Jupyter leave it by
 default (STOCK_IMAGE: jsonschema's optional IRI grammar installed, every installed server
@@ -134,21 +135,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+LONE_SPAWNS = 3  # c is their median: one spawn on a shared machine is a noisy sample
+
+
+def lone_spawn(stack, username: str) -> tuple[float, float, float]:
+    """One student alone: (seconds, the server container's CPU-s, the hub's and proxy's CPU-s)."""
+    control = (f"{stack.name}_hub_1", f"{stack.name}_proxy_1")
+    before = sum(cpu_seconds(container_id(n)) for n in control)
+    seconds = one_student(stack, username)
+    after = sum(cpu_seconds(container_id(n)) for n in control)
+    return seconds, cpu_seconds(container_id(stack.container_name(username))), after - before
+
+
 def measure(users: int, variant: str) -> dict:
-    folder = course_dir(users + 1, variant)
+    folder = course_dir(users + LONE_SPAWNS, variant)
     stack = new_stack(f"bench{variant}")
     stack.course_dir = folder
     try:
         stack.up()
         hub_id = container_id(f"{stack.name}_hub_1")
-        # A lone spawn first: c, the CPU-seconds one spawn costs (all containers' CPU).
-        before = sum(cpu_seconds(container_id(n)) for n in (f"{stack.name}_hub_1",
-                                                             f"{stack.name}_proxy_1"))
-        lone = one_student(stack, f"bench{users + 1}")
-        lone_id = container_id(stack.container_name(f"bench{users + 1}"))
-        after = sum(cpu_seconds(container_id(n)) for n in (f"{stack.name}_hub_1",
-                                                            f"{stack.name}_proxy_1"))
-        c = cpu_seconds(lone_id) + (after - before)
+        # Lone spawns first: c, the CPU-seconds one spawn costs (its container, hub and proxy).
+        lones = [lone_spawn(stack, f"bench{users + i}") for i in range(1, LONE_SPAWNS + 1)]
+        lone = statistics.median(s for s, _, _ in lones)
+        c_server = statistics.median(server for _, server, _ in lones)
+        c_control = statistics.median(control for _, _, control in lones)
+        c = statistics.median(server + control for _, server, control in lones)
 
         hub_cpu0 = cpu_seconds(hub_id)
         hub_mem_peak = 0
@@ -194,6 +205,8 @@ def measure(users: int, variant: str) -> dict:
             "max_s": round(max(times), 1) if times else None,
             "makespan_s": round(makespan, 1),
             "c_cpu_s_per_spawn": round(c, 2),
+            "c_server_cpu_s": round(c_server, 2),
+            "c_hub_proxy_cpu_s": round(c_control, 2),
             "ideal_makespan_s": round(users * c / cores, 1),
             "idle_mem_per_container_mib": round(statistics.median(mems) / 2**20) if mems else None,
             "hub_cpu_s": round(hub_cpu, 1),
@@ -225,8 +238,8 @@ def main() -> None:
                    f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
         "results": results}, indent=2))
     keys = ["variant", "users", "failures", "p50_s", "p95_s", "max_s", "makespan_s",
-            "c_cpu_s_per_spawn", "ideal_makespan_s", "idle_mem_per_container_mib", "hub_cpu_s",
-            "hub_mem_peak_mib"]
+            "c_cpu_s_per_spawn", "c_server_cpu_s", "c_hub_proxy_cpu_s", "ideal_makespan_s",
+            "idle_mem_per_container_mib", "hub_cpu_s", "hub_mem_peak_mib"]
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in results:
