@@ -352,7 +352,13 @@ class Target:
         """The logs of every container of the stack the target runs (hub, proxy, ngshare,
         students' servers) and of the target's Caddy: what a failed test prints."""
         names = sh(
-            "docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{self.stack}",
+            "docker",
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            f"name=^{self.stack}",
             check=False,
         ).stdout.split()
         parts = []
@@ -361,10 +367,13 @@ class Target:
             # A running container on no network is cut off (e.g. by `docker swarm leave
             # --force` on this engine, moby/moby#42877): say so, it explains 502s.
             networks = sh(
-                "docker", "inspect", "-f",
+                "docker",
+                "inspect",
+                "-f",
                 "{{.State.Status}}, networks: {{range $k, $v := .NetworkSettings.Networks}}"
                 "{{$k}} {{end}}",
-                name, check=False,
+                name,
+                check=False,
             ).stdout.strip()
             parts.append(f"==== {name} ({networks}) ====\n{log.stdout}{log.stderr}")
         caddy = self.exec(f"journalctl -u caddy --no-pager -n {tail}", check=False)
