@@ -139,7 +139,7 @@ VULNERABILITIES = [
 INTERNAL_CA_CERT_FINDINGS = {"cert_expirationStatus", "cert_notAfter", "cert_revocation"}
 
 
-def testssl_command() -> str:
+def find_testssl() -> str:
     path = shutil.which("testssl") or shutil.which("testssl.sh")
     assert path, (
         "testssl is not installed: apt-get install testssl.sh (Debian's package; .ci/run "
@@ -152,7 +152,7 @@ def test_tls_passes_testssl(target, ca_file, tmp_path):
     """TLS 1.2 and 1.3 only, strong AEAD ciphers with forward secrecy, HSTS for a year, no
     known vulnerability: testssl.sh against the deployed Caddy (internal CA, trusted via
     --add-ca), reached by the course's name (SNI) at the target's address."""
-    command = testssl_command()
+    command = find_testssl()
     report = tmp_path / "testssl.json"
     args = [
         command,
@@ -301,6 +301,43 @@ def test_backup_and_restore_round_trip(target, ca_file):
     client = student(target, ca_file)
     client.wait_ready(timeout=120)
     assert content(client, "hello.txt") == "written before the backup"
+
+
+def test_a_running_server_finds_the_hub_at_its_new_address(target, ca_file):
+    """A hub restart can bring the hub back at another address on the stack's network
+    (restore.yml stops and starts the hub and ngshare together, and they can swap). Students'
+    running servers must follow it: they once kept the old address for ten minutes (c-ares's
+    cache of Docker's DNS answers), so logging into them failed with 403 (docs/testing.md).
+    Here the move is made certain: the hub leaves the network, a stand-in takes its address,
+    the hub comes back under its name at another one."""
+    network, hub = f"{target.stack}-net", f"{target.stack}_hub_1"
+
+    def address() -> str:
+        return target.host_docker(
+            "inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', hub
+        ).stdout.strip()
+
+    client = student(target, ca_file)
+    assert content(client, "hello.txt") == "written before the backup"  # the server asked the hub
+    before = address()
+    target.host_docker("network", "disconnect", network, hub)
+    stand_in = target.scratch_name("stand-in")
+    try:
+        target.host_docker(
+            "run", "-d", "--rm", "--name", stand_in, "--network", network,
+            "course-base:bookworm", "sleep", "600",
+        )  # fmt: skip
+        target.host_docker("network", "connect", "--alias", "hub", network, hub)
+        after = address()
+        assert after != before, f"the hub kept its address {before}: the move was not made"
+        target.exec(
+            f"curl -fsS --retry 30 --retry-delay 1 --retry-all-errors -o /dev/null "
+            f"http://{target.gateway}:{target.http_port}/hub/health"
+        )
+        client = student(target, ca_file)
+        assert content(client, "hello.txt") == "written before the backup"
+    finally:
+        target.host_docker("rm", "-f", stand_in, check=False)
 
 
 def staff(target, *args: str) -> str:
