@@ -116,7 +116,7 @@ $(VENV)/.done: tests/requirements.txt pyproject.toml
 	touch $@
 
 .PHONY: test
-test: images $(VENV)/.done ## the whole suite: unit, images, content, stack (needs Docker)
+test: images $(VENV)/.done ## the whole suite: unit, images, content, stack, browser, deploy (needs Docker)
 	scripts/run-tests
 
 .PHONY: test-unit

@@ -348,6 +348,38 @@ class Target:
             (RESULTS / f"deploy-{log}.log").write_text(output)
         return Result(p.returncode, output)
 
+    def logs(self, tail: int = 300) -> str:
+        """The logs of every container of the stack the target runs (hub, proxy, ngshare,
+        students' servers) and of the target's Caddy: what a failed test prints."""
+        names = sh(
+            "docker",
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            f"name=^{self.stack}",
+            check=False,
+        ).stdout.split()
+        parts = []
+        for name in sorted(names):
+            log = sh("docker", "logs", f"--tail={tail}", name, check=False)
+            # A running container on no network is cut off (e.g. by `docker swarm leave
+            # --force` on this engine, moby/moby#42877): say so, it explains 502s.
+            networks = sh(
+                "docker",
+                "inspect",
+                "-f",
+                "{{.State.Status}}, networks: {{range $k, $v := .NetworkSettings.Networks}}"
+                "{{$k}} {{end}}",
+                name,
+                check=False,
+            ).stdout.strip()
+            parts.append(f"==== {name} ({networks}) ====\n{log.stdout}{log.stderr}")
+        caddy = self.exec(f"journalctl -u caddy --no-pager -n {tail}", check=False)
+        parts.append(f"==== caddy (in the target) ====\n{caddy.stdout}{caddy.stderr}")
+        return "\n".join(parts)
+
     def host_docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return sh("docker", *args, check=check)
 

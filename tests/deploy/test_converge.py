@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
+import subprocess
+import time
 
 import nbformat
 import pytest
 import requests
 from coursework import solved
-from deployctl import DOMAIN, PASSWORD
+from deployctl import DOMAIN, PASSWORD, RESULTS
 from httpsclient import https_client
 
 CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
@@ -35,8 +38,18 @@ def ca_file(target, converged, tmp_path_factory):
 
 def content(client, path: str) -> str:
     r = client.get_file(path)
-    assert r.ok, f"GET contents/{path}: {r.status_code} {r.text[:500]}"
+    assert r.ok, f"GET contents/{path}: {r.status_code} {r.text[:500]}\n{oauth_trail(client)}"
     return r.json()["content"]
+
+
+def oauth_trail(client) -> str:
+    """How the server's login went, hop by hop (its OAuth redirects through the hub): what a
+    refused request needs to be understood."""
+    r = client.s.get(f"{client.server_url}/lab", timeout=60)
+    hops = [*r.history, r]
+    lines = [f"  {h.status_code} {h.request.method} {h.url}" for h in hops]
+    cookies = sorted(f"{c.name} (path {c.path})" for c in client.s.cookies)
+    return "the server's login, hop by hop:\n" + "\n".join(lines) + f"\ncookies: {cookies}"
 
 
 def student(target, ca_file, name="student1"):
@@ -96,6 +109,107 @@ def test_http_redirects_to_https_with_hsts(target, ca_file):
     r = client.s.get(f"https://{DOMAIN}/hub/health", timeout=30)
     assert r.status_code == 200
     assert r.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+# testssl.sh (Debian's package `testssl.sh`, command `testssl`): protocols, cipher categories,
+# forward secrecy, server preferences, the certificate, the HTTP headers, the vulnerabilities.
+TESTSSL_CHECKS = ["-p", "-s", "-f", "-P", "-S", "-h", "-U"]
+VULNERABILITIES = [
+    "heartbleed",
+    "CCS",
+    "ticketbleed",
+    "ROBOT",
+    "secure_renego",
+    "secure_client_renego",
+    "CRIME_TLS",
+    "BREACH",
+    "POODLE_SSL",
+    "fallback_SCSV",
+    "SWEET32",
+    "FREAK",
+    "DROWN",
+    "LOGJAM",
+    "BEAST",
+    "LUCKY13",
+    "RC4",
+]
+# testssl rates Caddy's internal CA's leaf certificate HIGH for what makes it an internal CA's:
+# it lives 12 hours (Caddy renews it itself) and names no CRL or OCSP responder. An ACME
+# certificate lives 90 days and names its CRL; none of this is about the TLS configuration.
+INTERNAL_CA_CERT_FINDINGS = {"cert_expirationStatus", "cert_notAfter", "cert_revocation"}
+
+
+def find_testssl() -> str:
+    path = shutil.which("testssl") or shutil.which("testssl.sh")
+    assert path, (
+        "testssl is not installed: apt-get install testssl.sh (Debian's package; .ci/run "
+        "installs it). The HTTPS check cannot run without it."
+    )
+    return path
+
+
+def test_tls_passes_testssl(target, ca_file, tmp_path):
+    """TLS 1.2 and 1.3 only, strong AEAD ciphers with forward secrecy, HSTS for a year, no
+    known vulnerability: testssl.sh against the deployed Caddy (internal CA, trusted via
+    --add-ca), reached by the course's name (SNI) at the target's address."""
+    command = find_testssl()
+    report = tmp_path / "testssl.json"
+    args = [
+        command,
+        "--quiet",
+        "--warnings",
+        "off",
+        "--color",
+        "0",
+        "--jsonfile",
+        str(report),
+        "--ip",
+        target.ip,
+        "--add-ca",
+        ca_file,
+        *TESTSSL_CHECKS,
+        f"https://{DOMAIN}/hub/login",
+    ]
+    started = time.monotonic()
+    run = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    took = time.monotonic() - started
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "testssl.txt").write_text(
+        f"$ {' '.join(args[:1] + [shlex.quote(a) for a in args[1:]])}\n"
+        f"# exit status {run.returncode}, {took:.0f} s\n{run.stdout}{run.stderr}"
+    )
+    said = f"(exit {run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
+    assert report.exists(), f"testssl wrote no report {said}"
+    findings = {f["id"]: f for f in json.loads(report.read_text())}
+    assert "scanTime" in findings, f"testssl did not finish {said}"
+
+    def finding(name: str) -> str:
+        assert name in findings, f"testssl reported no {name}; see test-results/testssl.txt"
+        return findings[name]["finding"]
+
+    for old in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert finding(old) == "not offered", f"{old}: {finding(old)}"
+    assert finding("TLS1_2") == "offered", finding("TLS1_2")
+    assert finding("TLS1_3").startswith("offered"), finding("TLS1_3")
+    # NULL, anonymous, export, LOW (DES, RC2, RC4), 3DES/IDEA, and obsolete CBC ciphers: none
+    for weak in ("NULL", "aNULL", "EXPORT", "LOW", "3DES_IDEA", "AVERAGE"):
+        found = finding(f"cipherlist_{weak}")
+        assert found == "not offered", f"{weak} ciphers: {found}"
+    assert finding("cipherlist_STRONG") == "offered"
+    assert findings["PFS"]["severity"] == "OK", finding("PFS")
+    assert findings["HSTS_time"]["severity"] == "OK", finding("HSTS_time")  # >= 180 days
+    assert "31536000 seconds" in finding("HSTS_time")
+    assert finding("cert_chain_of_trust").startswith("passed"), finding("cert_chain_of_trust")
+    for vulnerability in VULNERABILITIES:
+        assert findings.get(vulnerability, {}).get("severity") in ("OK", "INFO", "LOW"), (
+            f"{vulnerability}: {findings.get(vulnerability)}"
+        )
+    serious = {
+        name: f"{f['severity']}: {f['finding']}"
+        for name, f in findings.items()
+        if f["severity"] in ("HIGH", "CRITICAL") and name not in INTERNAL_CA_CERT_FINDINGS
+    }
+    assert not serious, f"testssl findings at HIGH or CRITICAL: {serious}"
 
 
 def test_second_converge_changes_nothing(target, converged):
@@ -189,6 +303,43 @@ def test_backup_and_restore_round_trip(target, ca_file):
     assert content(client, "hello.txt") == "written before the backup"
 
 
+def test_a_running_server_finds_the_hub_at_its_new_address(target, ca_file):
+    """A hub restart can bring the hub back at another address on the stack's network
+    (restore.yml stops and starts the hub and ngshare together, and they can swap). Students'
+    running servers must follow it: they once kept the old address for ten minutes (c-ares's
+    cache of Docker's DNS answers), so logging into them failed with 403 (docs/testing.md).
+    Here the move is made certain: the hub leaves the network, a stand-in takes its address,
+    the hub comes back under its name at another one."""
+    network, hub = f"{target.stack}-net", f"{target.stack}_hub_1"
+
+    def address() -> str:
+        return target.host_docker(
+            "inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', hub
+        ).stdout.strip()
+
+    client = student(target, ca_file)
+    assert content(client, "hello.txt") == "written before the backup"  # the server asked the hub
+    before = address()
+    target.host_docker("network", "disconnect", network, hub)
+    stand_in = target.scratch_name("stand-in")
+    try:
+        target.host_docker(
+            "run", "-d", "--rm", "--name", stand_in, "--network", network,
+            "course-base:bookworm", "sleep", "600",
+        )  # fmt: skip
+        target.host_docker("network", "connect", "--alias", "hub", network, hub)
+        after = address()
+        assert after != before, f"the hub kept its address {before}: the move was not made"
+        target.exec(
+            f"curl -fsS --retry 30 --retry-delay 1 --retry-all-errors -o /dev/null "
+            f"http://{target.gateway}:{target.http_port}/hub/health"
+        )
+        client = student(target, ca_file)
+        assert content(client, "hello.txt") == "written before the backup"
+    finally:
+        target.host_docker("rm", "-f", stand_in, check=False)
+
+
 def staff(target, *args: str) -> str:
     """`course` as staff run it on the server: the role's wrapper around the hub container."""
     r = target.exec("course " + " ".join(shlex.quote(a) for a in args), check=False)
@@ -201,8 +352,6 @@ def in_server(target, user: str, script: str) -> str:
     return target.host_docker(
         "exec", f"{target.stack}-jupyter-{user}", "bash", "-lc", f"cd /home/jovyan && {script}"
     ).stdout
-
-
 
 
 def ngshare_submissions(target) -> list[dict]:

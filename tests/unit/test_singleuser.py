@@ -160,3 +160,39 @@ def test_other_save_errors_pass_through(tmp_path, monkeypatch):
     with pytest.raises(web.HTTPError) as refused:
         asyncio.run(manager.save({"type": "file", "format": "nope", "content": "x"}, "a.txt"))
     assert refused.value.status_code == 400
+
+
+def test_the_servers_hub_client_asks_dns_every_time():
+    """After a hub restart the hub may have another address: the server's hub API client must
+    not keep the old one (aiodns/c-ares caches Docker's answers for 600 s; see hub_client.py).
+    Loaded as the server loads it: the extension first, then the jupyterhub extension's first
+    request."""
+    import logging
+
+    from aiohttp import ThreadedResolver
+    from jupyterhub.httpclient import JupyterHubHTTPClient
+    from tornado.ioloop import IOLoop
+
+    from hub.singleuser import hub_client
+
+    class Server:
+        log = logging.getLogger("test")
+
+    loop = IOLoop(make_current=False)
+    try:
+        loop.make_current()
+        hub_client._load_jupyter_server_extension(Server())
+
+        async def first_request():  # what check_hub_version's fetch does first
+            return JupyterHubHTTPClient.loop_instance()._session.connector
+
+        connector = loop.run_sync(first_request)
+        assert connector.use_dns_cache is False
+        assert isinstance(connector._resolver, ThreadedResolver)  # getaddrinfo, no c-ares cache
+    finally:
+
+        async def close():
+            await JupyterHubHTTPClient.instance().close()
+
+        loop.run_sync(close)
+        loop.close()

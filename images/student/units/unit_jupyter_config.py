@@ -34,6 +34,10 @@ assert formgrader and all("disabled" in line for line in formgrader), formgrader
 guard = [line for line in listing.splitlines() if "hub.singleuser.gitpuller_guard" in line]
 assert any("enabled" in line for line in guard), listing
 assert any("OK" in line for line in guard), listing
+# the hub API client resolves `hub` at every connection (hub/singleuser/hub_client.py)
+hub_client = [line for line in listing.splitlines() if "hub.singleuser.hub_client" in line]
+assert any("enabled" in line for line in hub_client), listing
+assert any("OK" in line for line in hub_client), listing
 # (a config.d file only enables extensions: other settings go in jupyter_server_config.json)
 from jupyter_server.serverapp import ServerApp  # noqa: E402
 
