@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
+from coursework import wait_for_roster  # noqa: E402
 from hubclient import HubClient  # noqa: E402
 from stackctl import new_stack  # noqa: E402
 
@@ -99,18 +100,6 @@ def submit(url: str, token: str, files: str, barrier: threading.Barrier) -> tupl
         return time.monotonic() - start, str(e)
 
 
-def wait_for_roster(admin: Ngshare, names: set[str], timeout: float = 600) -> float:
-    """Until the hub's roster sync has enrolled every student in ngshare (it runs at the hub's
-    start, one student at a time): a submission before that is refused with 403."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if names <= set(admin.students(COURSE_ID)):
-            return time.monotonic() - start
-        time.sleep(2)
-    raise TimeoutError(f"ngshare still lacks {len(names - set(admin.students(COURSE_ID)))} "
-                       f"students after {timeout} s")
-
-
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
 
@@ -126,7 +115,7 @@ def run_benchmark(students: int, jobs: int, autograde: bool = True) -> dict:
             tokens = dict(zip(names, pool.map(lambda n: user_token(stack, n), names), strict=True))
         url = f"{stack.url}/services/ngshare"
         admin = Ngshare(url, stack.secret("course_admin_token"))
-        roster_synced_s = wait_for_roster(admin, set(names))
+        roster_synced_s = wait_for_roster(admin, COURSE_ID, set(names), timeout=600)
         files = json.dumps([{"path": "A1.ipynb", "content": solved_notebook()}])
         barrier = threading.Barrier(students)
         start = time.monotonic()

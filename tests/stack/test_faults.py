@@ -26,11 +26,11 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from coursework import wait_for_ngshare
+from coursework import roster_students, wait_for_ngshare, wait_for_roster
 from hostile import tried
 from hubclient import HubClient
 
-from hub.ngshare import Ngshare, NgshareError
+from hub.ngshare import Ngshare
 
 pytestmark = pytest.mark.docker
 
@@ -41,15 +41,8 @@ BURST = "burst1"  # an assignment of its own, so the A1 cycle's counts stay exac
 @pytest.fixture(scope="module")
 def admin(stack) -> Ngshare:
     share = Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
-    deadline = time.monotonic() + 120  # the roster sync runs just after the hub starts
-    while True:
-        try:
-            if len(share.students(COURSE)) == 10:
-                return share
-        except (NgshareError, requests.RequestException):
-            pass
-        assert time.monotonic() < deadline, "the roster was not synced into ngshare"
-        time.sleep(2)
+    wait_for_roster(share, COURSE, roster_students(stack.course_dir))
+    return share
 
 
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import pytest
 import requests
+from coursework import wait_for_roster
 from hostile import tried
 from hubclient import HubClient
 
-from hub.ngshare import Ngshare, NgshareError
+from hub.ngshare import Ngshare
 
 pytestmark = pytest.mark.docker
 
@@ -181,15 +181,7 @@ def test_a_students_api_token_gets_403_on_staff_and_admin_endpoints(
 @pytest.fixture(scope="module")
 def admin(stack) -> Ngshare:
     share = Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
-    deadline = time.monotonic() + 120  # the roster sync runs just after the hub starts
-    while True:
-        try:
-            if USER in share.students(COURSE):
-                break
-        except (NgshareError, requests.RequestException):
-            pass
-        assert time.monotonic() < deadline, "the roster was not synced into ngshare"
-        time.sleep(2)
+    wait_for_roster(share, COURSE, {USER})
     if ASSIGNMENT not in share.assignments(COURSE):
         share.post(
             f"assignment/{COURSE}/{ASSIGNMENT}",

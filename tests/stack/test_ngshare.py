@@ -3,12 +3,11 @@ really stored (checked through ngshare's API: nbgrader exits 0 even when ngshare
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from coursework import roster_students, wait_for_roster
 from hubclient import HubClient
 
-from hub.ngshare import Ngshare, NgshareError
+from hub.ngshare import Ngshare
 
 pytestmark = pytest.mark.docker
 
@@ -33,15 +32,7 @@ nbformat.write(new_notebook(cells=[answer, test]), 'source/ps1/ps1.ipynb')
 @pytest.fixture(scope="module")
 def ngshare(stack) -> Ngshare:
     client = Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
-    # The course-admin service syncs the roster just after the hub starts: give it a minute.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if COURSE in client.courses() and len(client.students(COURSE)) == 10:
-                break
-        except (NgshareError, OSError):
-            pass
-        time.sleep(2)
+    wait_for_roster(client, COURSE, roster_students(stack.course_dir))
     return client
 
 

@@ -6,11 +6,10 @@ in, and their home volume and ngshare record stay."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 from authstack import auth_stack, hub_exec, wait_for_hub_user
+from coursework import roster_students, wait_for_roster
 from hubclient import HubClient
 from stackctl import run
 
@@ -36,15 +35,8 @@ def admin_token(stack) -> str:
 @pytest.fixture(scope="module")
 def ngshare(stack, admin_token) -> Ngshare:
     client = Ngshare(f"{stack.url}/services/ngshare", admin_token)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if len(client.students(COURSE)) == 10:
-                return client
-        except (RuntimeError, OSError):
-            pass
-        time.sleep(2)
-    raise TimeoutError("the course-admin service did not sync the roster into ngshare")
+    wait_for_roster(client, COURSE, roster_students(stack.course_dir))
+    return client
 
 
 def hub_user(stack, token, name) -> dict | None:
