@@ -152,7 +152,9 @@ class Target:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, run_args: tuple[str, ...] = ()) -> None:
+        """Start the target; `run_args`: more `docker run` options (a folder two targets share,
+        a capability its nested engine needs)."""
         build_target_image()
         self.scratch.mkdir(parents=True)
         (self.scratch / "ssh").mkdir(mode=0o700)
@@ -184,6 +186,7 @@ class Target:
             f"{shutil.which('docker')}:/usr/local/bin/docker:ro",
             "-v",
             f"{self.scratch}:{self.scratch}",
+            *run_args,
             TARGET_IMAGE,
         )
         self.ip = sh(
