@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 
 import pytest
 import yaml
 from dockercheck import require_docker
 from hubclient import HubClient
-from stackctl import course_copy, free_port, run, serve
+from stackctl import ROOT, course_cli, course_copy, free_port, run, serve
 from swarmctl import SwarmStack, node_label, single_node_swarm
 
 from hub.gpu.nodes import LABEL_NODE, LABEL_NODE_GPUS
@@ -57,6 +58,8 @@ def sstack(swarm_node, any_failed, tmp_path_factory):
     s.shared_dir = tmp_path_factory.mktemp("shared")
     s.shared_dir.chmod(0o755)
     (s.shared_dir / "labs.git").mkdir()
+    (s.shared_dir / "grading").mkdir()  # as make deploy makes it: the notebook user's
+    os.chown(s.shared_dir / "grading", 1000, 1000)
     with serve(s, failed=any_failed):
         yield s
 
@@ -177,3 +180,17 @@ def test_staff_get_the_shared_grading_folder(sstack):
     ta.put_file("grading/note.txt", "staff only\n").raise_for_status()
     assert (sstack.shared_dir / "grading/note.txt").exists()
     ta.stop_server()
+
+
+def test_course_commands_work_in_the_staff_servers_grading_folder(sstack):
+    """`course release` runs in a staff-tools container that mounts the stack's grading
+    volume; with the swarm spawner that volume is the shared folder's grading/, the folder
+    staff's servers bind on any node (it once was a separate volume: formgrader never saw it)."""
+    shutil.copytree(  # the sources next to course.yml, as in the repository
+        ROOT / "assignments" / "source" / "A1",
+        sstack.course_dir / "assignments" / "source" / "A1",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+    )
+    course_cli(sstack, "release", "A1")
+    assert (sstack.shared_dir / "grading/release/A1/A1.ipynb").is_file()
+    assert (sstack.shared_dir / "grading/note.txt").exists()  # the same folder, not a copy
