@@ -1,5 +1,6 @@
-"""Scale-out provisioning (roles nfs and swarm): two throw-away Debian 12 targets, one in
-course_servers and one in gpu_nodes, converged with `site.yml --tags nfs,swarm` over real SSH.
+"""Scale-out provisioning (roles nfs, swarm, backup): two throw-away Debian 12 targets, one in
+course_servers and one in gpu_nodes, converged with `site.yml --tags nfs,swarm,backup` over
+real SSH.
 
 Real: the plays, the swarm (each target's own nested Docker engine: the course server
 initialises it, the node joins over the network, the manager labels both nodes), the NFS
@@ -36,7 +37,7 @@ NODE_GPUS = [{"index": 0, "uuid": "GPU-node2-0", "memory_mib": 81559, "mig": []}
 PLAY = (
     "site.yml",
     "--tags",
-    "nfs,swarm",
+    "nfs,swarm,backup",
     "-e",
     "nfs_mount_state=present",
     "-e",
@@ -199,6 +200,36 @@ def test_an_image_missing_on_the_course_server_stops_the_deploy_naming_it(pair, 
     assert run.rc != 0
     assert "The image course-extra:missing (images in the course file" in run.output
     assert "is not on the course server server" in run.output
+
+
+def test_homes_on_the_shared_folder_are_backed_up_and_restored(pair, converged):
+    """Scale-out homes are folders, not volumes: the nightly backup archives each under its
+    volume's name, and restore.yml puts it back, owned by the notebook user, without stopping
+    the hub (there is no stack here: a stop would fail the play)."""
+    server, _, inv = pair
+    home = f"{SHARED}/homes/student1"
+    server.exec(
+        f"install -d -o 1000 -g 1000 {home} && echo 'my notebook' > {home}/work.txt && "
+        f"python3 -c \"import sqlite3; c = sqlite3.connect('{home}/history.sqlite'); "
+        f"c.execute('create table t (x)'); c.execute('insert into t values (42)'); c.commit()\" && "
+        f"chown 1000:1000 {home}/work.txt {home}/history.sqlite"
+    )
+    server.exec("systemctl start course-backup.service")
+    backup_dir = server.settings()["backup_dir"]
+    stamps = server.exec(f"ls {backup_dir}").stdout.split()
+    assert len(stamps) == 1, stamps
+    archives = server.exec(f"ls {backup_dir}/{stamps[0]}").stdout.split()
+    assert archives == [f"{server.stack}-home-student1.tar.gz"]
+
+    server.exec(f"rm -rf {home}")
+    run = server.play("restore.yml", inventory=inv, log="scale-out-restore")
+    assert run.rc == 0, run.output[-4000:]
+    assert server.exec(f"cat {home}/work.txt").stdout == "my notebook\n"
+    owners = server.exec(f"stat -c '%u:%g %a' {home} {home}/work.txt").stdout.split("\n")
+    assert owners[:2] == ["1000:1000 755", "1000:1000 644"]
+    db = f"sqlite3.connect('{home}/history.sqlite')"
+    query = f"import sqlite3; print({db}.execute('select x from t').fetchone()[0])"
+    assert server.exec(f'python3 -c "{query}"').stdout.strip() == "42"
 
 
 @pytest.mark.parametrize(
