@@ -57,6 +57,11 @@ def apply_hub(c: Config, settings: Settings) -> None:
     c.ConfigurableHTTPProxy.should_start = False
     c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
     c.ConfigurableHTTPProxy.auth_token = read_secret("proxy_token", settings.secrets_dir)
+    # The hub's own client (to the proxy, ngshare, servers) must not keep a restarted
+    # container's old address for Docker's 600 s TTL (hub/fresh_dns.py).
+    from hub.fresh_dns import connector_options  # aiohttp: only where the hub runs
+
+    c.JupyterHubHTTPClient.connector_options = connector_options()
     c.JupyterHub.authenticate_prometheus = True
     if settings.public_url:
         c.JupyterHub.public_url = settings.public_url

@@ -92,6 +92,16 @@ def test_proxy_reaches_the_hub_by_address_servers_by_name(c):
     assert c.DockerSpawner.hub_connect_url == "http://hub:8081"
 
 
+def test_the_hubs_own_client_asks_dns_at_each_connection(c):
+    """To the proxy, ngshare and servers: a restarted container's new address, not the old one
+    c-ares would keep for Docker's 600 s TTL (hub/fresh_dns.py)."""
+    from hub.fresh_dns import FreshResolver
+
+    options = c.JupyterHubHTTPClient.connector_options
+    assert options["use_dns_cache"] is False
+    assert isinstance(options["resolver"], FreshResolver)
+
+
 def test_servers_pull_only_the_labs_and_start_kernels_on_a_full_home(c):
     env = c.DockerSpawner.environment
     assert env["COURSE_LABS_REPO"] == "file:///srv/labs.git"  # hub/singleuser/gitpuller_guard

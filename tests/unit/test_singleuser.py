@@ -169,10 +169,10 @@ def test_the_servers_hub_client_asks_dns_every_time():
     request."""
     import logging
 
-    from aiohttp import ThreadedResolver
     from jupyterhub.httpclient import JupyterHubHTTPClient
     from tornado.ioloop import IOLoop
 
+    from hub.fresh_dns import FreshResolver
     from hub.singleuser import hub_client
 
     class Server:
@@ -188,7 +188,7 @@ def test_the_servers_hub_client_asks_dns_every_time():
 
         connector = loop.run_sync(first_request)
         assert connector.use_dns_cache is False
-        assert isinstance(connector._resolver, ThreadedResolver)  # getaddrinfo, no c-ares cache
+        assert isinstance(connector._resolver, FreshResolver)  # getaddrinfo, no c-ares cache
     finally:
 
         async def close():
