@@ -55,6 +55,10 @@ def apply_hub(c: Config, settings: Settings) -> None:
     # The proxy runs on its own, so a hub restart drops no connection and stops no server.
     c.JupyterHub.cleanup_servers = False
     c.ConfigurableHTTPProxy.should_start = False
+    # Routes live in the proxy's memory; after a proxy restart the hub puts them back at its
+    # route check, which runs at this interval (JupyterHub's default, 300 s, kept students out of
+    # their running servers that long). One GET of the routing table a minute costs nothing.
+    c.JupyterHub.last_activity_interval = 60
     c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
     c.ConfigurableHTTPProxy.auth_token = read_secret("proxy_token", settings.secrets_dir)
     # The hub's own client (to the proxy, ngshare, servers) must not keep a restarted

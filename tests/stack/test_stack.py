@@ -128,6 +128,28 @@ def test_hub_restart_keeps_servers_and_open_websockets(stack, five_servers):
 SECRETS = ("cookie_secret", "proxy_token", "ngshare_token", "course_admin_token")
 
 
+def test_a_restarted_proxy_gets_the_routes_back_without_a_hub_restart(stack, student1):
+    """Routes live in the proxy's memory: a proxy restart (a crash under its restart policy, a
+    deploy that recreates it) loses every student's route. The running hub puts them back at
+    its route check, every last_activity_interval (60 s, hub/config.py; JupyterHub's default
+    300 s kept students out of their servers for up to five minutes)."""
+    hub = f"{stack.name}_hub_1"
+    hub_started = stack.inspect(hub)["State"]["StartedAt"]
+    assert student1.open_server("api/status").status_code == 200
+    stack.compose("restart", "proxy")
+    restarted = time.monotonic()
+    while True:
+        try:
+            if student1.open_server("api/status").status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert time.monotonic() - restarted < 90, "student1's route did not come back in 90 s"
+        time.sleep(2)
+    print(f"route back {time.monotonic() - restarted:.0f} s after the proxy restart")
+    assert stack.inspect(hub)["State"]["StartedAt"] == hub_started  # no hub restart needed
+
+
 def test_secrets_are_mode_600_and_persist_across_restarts(stack, student1):
     hub = f"{stack.name}_hub_1"
     before = {name: stack.secret(name) for name in SECRETS}

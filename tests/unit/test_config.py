@@ -92,6 +92,11 @@ def test_proxy_reaches_the_hub_by_address_servers_by_name(c):
     assert c.DockerSpawner.hub_connect_url == "http://hub:8081"
 
 
+def test_routes_are_checked_every_minute(c):
+    """A restarted proxy gets the students' routes back within a minute (tests/stack)."""
+    assert c.JupyterHub.last_activity_interval == 60
+
+
 def test_the_hubs_own_client_asks_dns_at_each_connection(c):
     """To the proxy, ngshare and servers: a restarted container's new address, not the old one
     c-ares would keep for Docker's 600 s TTL (hub/fresh_dns.py)."""
