@@ -16,6 +16,7 @@ import requests
 from coursework import solved
 from deployctl import DOMAIN, PASSWORD, RESULTS
 from httpsclient import https_client
+from moves import moved
 
 CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 COURSE = "deploytest"  # the course id in data/course.yml
@@ -308,30 +309,10 @@ def test_a_running_server_finds_the_hub_at_its_new_address(target, ca_file):
     (restore.yml stops and starts the hub and ngshare together, and they can swap). Students'
     running servers must follow it: they once kept the old address for ten minutes (c-ares's
     cache of Docker's DNS answers), so logging into them failed with 403 (docs/testing.md).
-    Here the move is made certain: the hub leaves the network, a stand-in takes its address,
-    the hub comes back under its name at another one and restarts there, as after a real
-    restart (it registers its new address with the proxy when it starts, hub/config.py)."""
-    network, hub = f"{target.stack}-net", f"{target.stack}_hub_1"
-
-    def address() -> str:
-        return target.host_docker(
-            "inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', hub
-        ).stdout.strip()
-
+    The move is made certain (tests/moves.py)."""
     client = student(target, ca_file)
     assert content(client, "hello.txt") == "written before the backup"  # the server asked the hub
-    before = address()
-    target.host_docker("network", "disconnect", network, hub)
-    stand_in = target.scratch_name("stand-in")
-    try:
-        target.host_docker(
-            "run", "-d", "--rm", "--name", stand_in, "--network", network,
-            "course-base:bookworm", "sleep", "600",
-        )  # fmt: skip
-        target.host_docker("network", "connect", "--alias", "hub", network, hub)
-        target.host_docker("restart", hub)
-        after = address()
-        assert after != before, f"the hub kept its address {before}: the move was not made"
+    with moved(f"{target.stack}_hub_1", f"{target.stack}-net", alias="hub"):
         target.exec(
             f"curl -fsS --retry 180 --retry-delay 1 --retry-all-errors -o /dev/null "
             f"http://{target.gateway}:{target.http_port}/hub/health"
@@ -349,8 +330,6 @@ def test_a_running_server_finds_the_hub_at_its_new_address(target, ca_file):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(2)
-    finally:
-        target.host_docker("rm", "-f", stand_in, check=False)
 
 
 def staff(target, *args: str) -> str:

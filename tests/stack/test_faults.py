@@ -29,7 +29,7 @@ import requests
 from coursework import roster_students, wait_for_ngshare, wait_for_roster
 from hostile import tried
 from hubclient import HubClient
-from stackctl import run
+from moves import moved
 
 from hub.ngshare import Ngshare, NgshareError
 
@@ -179,27 +179,10 @@ def test_ngshare_finds_the_hub_at_its_new_address(stack, admin):
     """ngshare asks the hub at `hub` about each new token; a hub restart can bring the hub back
     at another address (restore.yml restarts the hub and ngshare together). ngshare must follow
     at once, not keep the old address for Docker DNS's 600 s TTL as JupyterHub's own client did
-    in the servers (hub/fresh_dns.py; ngshare asks with `requests`). The move is made certain:
-    the hub leaves the network, a stand-in takes an address, the hub comes back under its name
-    at another one and restarts there."""
-    network, hub = f"{stack.name}-net", f"{stack.name}_hub_1"
-
-    def address() -> str:
-        return run("docker", "inspect", "-f",
-                   f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', hub
-                   ).stdout.strip()  # fmt: skip
-
+    in the servers (hub/fresh_dns.py; ngshare asks with `requests`). The move is made certain
+    (tests/moves.py)."""
     assert COURSE in Ngshare(admin.url, user_token(stack, "student1")).courses()  # looked up
-    before = address()
-    stand_in = f"{stack.name}-stand-in"
-    run("docker", "network", "disconnect", network, hub)
-    try:
-        run("docker", "run", "-d", "--rm", "--name", stand_in, "--network", network,
-            "course-base:bookworm", "sleep", "600")  # fmt: skip
-        run("docker", "network", "connect", "--alias", "hub", network, hub)
-        run("docker", "restart", hub)
-        after = address()
-        assert after != before, f"the hub kept its address {before}: the move was not made"
+    with moved(f"{stack.name}_hub_1", f"{stack.name}-net", alias="hub"):
         stack.wait_healthy()
         token = user_token(stack, "student1")  # new to ngshare: it must ask the hub
         deadline = time.monotonic() + 60  # the bug was ten minutes
@@ -211,8 +194,6 @@ def test_ngshare_finds_the_hub_at_its_new_address(stack, admin):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(2)
-    finally:
-        run("docker", "rm", "-f", stand_in, check=False)
 
 
 def test_after_a_reboot_the_services_come_back_by_their_restart_policies(stack):
