@@ -7,8 +7,9 @@ would: same inventory, same labels, so a running course is never double-booked),
 throw-away container from the student image with that slot's device request and the profile's
 limits, no network, and runs `python -m coursekit.gpucheck --require-gpu` in it (devices and
 memory, a matmul, a training step, PyG on the GPU). The container is removed afterwards. One
-line per profile: PASS, FAIL with the reason, or SKIP when every slot is in use; exit 1 if any
-profile failed.
+line per profile: PASS, FAIL with the reason, or SKIP when every slot of a profile that does have
+GPUs here is in use. Exit 1 if any profile failed or if nothing was checked (no GPU profile, or
+every profile skipped): a check that checked nothing is not a pass.
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     course = load_course(settings.course_file)
     profiles = [p for p in course.profiles if p.gpu.mode != "none"]
     if not profiles:
-        print(f"{settings.course_file} defines no GPU profile: nothing to check")
-        return 0
+        print(
+            f"gpu-check: FAIL: {settings.course_file} defines no GPU profile, so nothing was "
+            "checked (give the server `gpu: false` in the inventory if it is a CPU course)"
+        )
+        return 1
     inventory = discover_inventory(course.gpus)
     print(inventory.describe(), flush=True)
     client = docker.APIClient(version="auto")
@@ -104,22 +108,48 @@ def main(argv: list[str] | None = None) -> int:
             f"({time.monotonic() - start:.0f} s)",
             flush=True,
         )
-    print(
+    line, status = summary(counts, len(profiles))
+    print(line)
+    return status
+
+
+def summary(counts: dict[str, int], profiles: int) -> tuple[str, int]:
+    """The closing line and the exit status: 1 when a profile failed or none was checked."""
+    line = (
         f"gpu-check: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped "
-        f"(every slot in use) of {len(profiles)} GPU profiles"
+        f"(every slot in use) of {profiles} GPU profiles"
     )
-    return 1 if counts["FAIL"] else 0
+    if counts["FAIL"]:
+        return line, 1
+    if not counts["PASS"]:
+        return (
+            f"{line}: FAIL: nothing was checked; stop the running GPU servers (or wait for a "
+            "quiet hour) and run it again",
+            1,
+        )
+    if counts["SKIP"]:
+        return f"{line}: the skipped profiles were NOT checked", 0
+    return line, 0
+
+
+def slot_or_verdict(profile: Profile, inventory, holders) -> Slot | tuple[str, str]:
+    """The slot to check `profile` on, or the verdict when there is none: FAIL when this server
+    has no GPU for the profile at all (whatever else runs), SKIP when its slots are all taken."""
+    try:
+        return allocate(profile, inventory.gpus, holders)
+    except NoGpuSlot as busy:
+        try:  # would it get a slot on an idle server? (held GPUs count as none for a mode)
+            allocate(profile, inventory.gpus, [])
+        except NoGpuSlot:
+            return "FAIL", f": no GPU for this profile on this server ({inventory.source})"
+        return "SKIP", f": {busy}"
 
 
 def _check(client, image, stack, profile, inventory, timeout) -> tuple[str, str]:
     containers = client.containers(all=True, filters={"label": f"{LABEL_STACK}={stack}"})
-    holders = holding_labels(containers)
-    try:
-        slot = allocate(profile, inventory.gpus, holders)
-    except NoGpuSlot as err:
-        if err.capacity == 0 and not holders:
-            return "FAIL", f": no GPU for this profile on this server ({inventory.source})"
-        return "SKIP", f": {err}"
+    slot = slot_or_verdict(profile, inventory, holding_labels(containers))
+    if not isinstance(slot, Slot):
+        return slot
     try:
         ok, reason = check_profile(client, image, stack, profile, slot, timeout)
     except docker.errors.DockerException as err:
