@@ -268,6 +268,11 @@ class Course(Strict):
         day = self.course.semester_start + dt.timedelta(weeks=week - 1)
         return dt.datetime.combine(day, self.course.lab_start, tzinfo=self.tz)
 
+    def lab_session(self, week: int) -> tuple[dt.datetime, dt.datetime]:
+        """Start and end of week `week`'s lab session (`lab_start` for `lab_hours`)."""
+        start = self.at(week)
+        return start, start + dt.timedelta(hours=self.course.lab_hours)
+
     def resolve(self, when: When) -> dt.datetime:
         if isinstance(when, int):
             return self.at(when)

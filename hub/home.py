@@ -44,6 +44,7 @@ class LabEntry:
     open_url: str  # the stable week link (redirects to nbgitpuller once released)
     pull_url: str  # the nbgitpuller link itself
     opens_in: str  # "3 days 2 hours"; "" once released
+    session_text: str = ""  # the week's lab session: "Wed 16 Sep 2026, 18:30-21:30 BST"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +79,12 @@ class HomeContext:
 def format_when(when: dt.datetime, course: Course) -> str:
     """'Wed 16 Sep 2026, 18:30 BST' in the course's time zone."""
     return when.astimezone(course.tz).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def session_text(course: Course, week: int) -> str:
+    """'Wed 16 Sep 2026, 18:30-21:30 BST': the week's lab session in the course's time zone."""
+    start, end = (t.astimezone(course.tz) for t in course.lab_session(week))
+    return f"{format_when(start, course).rsplit(' ', 1)[0]}-{end.strftime('%H:%M %Z')}"
 
 
 def time_left(now: dt.datetime, then: dt.datetime) -> str:
@@ -134,6 +141,7 @@ def lab_entry(course: Course, week: Week, now: dt.datetime, base_url: str = "/")
         open_url=week_link(week, base_url),
         pull_url=nbgitpuller_link(course, week, base_url) if week.lab else "",
         opens_in="" if released else time_left(now, release),
+        session_text=session_text(course, week.week),
     )
 
 

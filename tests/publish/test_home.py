@@ -116,6 +116,21 @@ def test_release_times_are_shown_in_the_course_zone(course):
     assert texts[7] == "Wed 28 Oct 2026, 18:30 GMT"
 
 
+def test_the_weeks_lab_session_lasts_lab_hours(course):
+    ctx = home_context(course, utc("2026-10-28T18:30"))
+    texts = {lab.week: lab.session_text for lab in ctx.released_labs}
+    assert texts[6] == "Wed 21 Oct 2026, 18:30-21:30 BST"
+    assert texts[7] == "Wed 28 Oct 2026, 18:30-21:30 GMT"
+    longer = course.model_copy(
+        update={"course": course.course.model_copy(update={"lab_hours": 1.5})}
+    )
+    assert home_context(longer, utc("2026-10-28T18:30")).this_week.session_text == (
+        "Wed 28 Oct 2026, 18:30-20:00 GMT"
+    )
+    html = render("home.html", course_home=ctx)
+    assert "Lab session: Wed 28 Oct 2026, 18:30-21:30 GMT" in html
+
+
 def test_time_left_is_real_elapsed_time_across_the_clock_change(course):
     # Sat 24 Oct 12:00 BST (11:00Z) to Wed 28 Oct 18:30 GMT (18:30Z) is 4 days 7 h 30 min;
     # the wall clocks differ by only 4 days 6 h 30 min.
