@@ -57,8 +57,7 @@ demo: images ## build what is missing and bring the course stack up at http://lo
 	HTTP_PORT=$(DEMO_PORT) DEMO_PASSWORD=$(DEMO_PASSWORD) $(COMPOSE) up -d
 	@scripts/wait-for-hub http://127.0.0.1:$(DEMO_PORT)
 	@echo "The course is up: http://localhost:$(DEMO_PORT)"
-	@echo "  student login: student1 / $(DEMO_PASSWORD)"
-	@echo "  staff login:   instructor / $(DEMO_PASSWORD)   (TAs: ta1, ta2)"
+	@$(COMPOSE) exec -T hub python -m hub.demo_banner '$(DEMO_PASSWORD)'
 
 .PHONY: down
 down: ## stop the stack and the students' servers; keep every volume (homes, submissions)

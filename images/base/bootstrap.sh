@@ -17,10 +17,22 @@ if docker image inspect "$tag" >/dev/null 2>&1; then
     echo "base image $tag exists"
     exit 0
 fi
-command -v mmdebstrap >/dev/null || {
-    echo "error: mmdebstrap is missing; install it (apt-get install mmdebstrap)" >&2
-    exit 1
-}
+# mmdebstrap builds the root file system. On a fresh Debian/Ubuntu host where we are root (or
+# may sudo without a password), install it; anywhere else say the one command to run.
+if ! command -v mmdebstrap >/dev/null; then
+    if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+        echo "mmdebstrap is missing: installing it (apt-get install mmdebstrap)"
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends mmdebstrap
+    elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then
+        echo "mmdebstrap is missing: installing it (sudo apt-get install mmdebstrap)"
+        sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends mmdebstrap
+    else
+        echo "error: mmdebstrap is missing; install it with: sudo apt-get install mmdebstrap" \
+             "(or build on a registry base: make demo BASE_IMAGE=debian:bookworm-slim)" >&2
+        exit 1
+    fi
+    command -v mmdebstrap >/dev/null || { echo "error: installing mmdebstrap failed" >&2; exit 1; }
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

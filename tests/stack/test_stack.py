@@ -44,6 +44,14 @@ def test_name_not_on_the_roster_is_refused(stack):
     assert r.url.rstrip("?").endswith("/hub/login") or "Invalid username" in r.text
 
 
+def test_the_demo_banner_names_logins_of_the_roster_the_hub_runs_with(stack):
+    out = stack.exec(f"{stack.name}_hub_1", "python", "-m", "hub.demo_banner", "pw").stdout
+    assert out.splitlines() == [
+        "  student login: student1 / pw",
+        "  staff login:   instructor / pw   (also staff: ta1, ta2)",
+    ], out
+
+
 def test_student_server_runs_as_uid_1000_with_course_limits(stack, student1):
     info = stack.inspect(stack.container_name("student1"))
     assert info["Config"]["User"] in ("1000", "jovyan")
@@ -79,9 +87,15 @@ def test_files_survive_stop_and_start_and_a_kernel_runs(stack, student1):
 def test_another_student_cannot_open_student1s_server(stack, student1):
     other = HubClient(stack.url)
     other.login("student2", stack.password)
+    # The API refuses outright; a page sends the browser to the hub's OAuth authorisation,
+    # which refuses student2 for student1's server.
     r = other.s.get(f"{stack.url}/user/student1/api/contents", timeout=30,
                     allow_redirects=True)
-    assert r.status_code in (403, 404) or "/hub/" in r.url
+    assert r.status_code == 403, (r.status_code, r.url, r.text[:300])
+    assert "persist.txt" not in r.text
+    r = other.s.get(f"{stack.url}/user/student1/lab", timeout=30, allow_redirects=True)
+    assert r.status_code == 403, (r.status_code, r.url, r.text[:300])
+    assert "/hub/api/oauth2/authorize" in r.url, r.url
     assert "persist.txt" not in r.text
     r = other.api("GET", "/users/student1")
     assert r.status_code in (403, 404)
