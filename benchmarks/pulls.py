@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import datetime as dt
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hubclient import HubClient  # noqa: E402
+from report import percentile, write_result  # noqa: E402
 from stackctl import course_copy, new_stack  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests" / "stack"))
@@ -68,11 +67,6 @@ def timed_pull(client: HubClient, url: str, barrier: threading.Barrier | None) -
     start = time.monotonic()
     pull(client, url)
     return time.monotonic() - start
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure(students: int, spawn_parallel: int) -> dict:
@@ -127,16 +121,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     result = measure(args.students, args.spawn_parallel)
-    result["machine"] = (
-        f"{os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB"
-    )
-    result["date"] = dt.date.today().isoformat()
     print(json.dumps(result, indent=1))
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (out / f"pulls-{stamp}.json").write_text(json.dumps(result, indent=2))
+    write_result("pulls", result)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import datetime as dt
 import json
 import os
 import re
@@ -36,6 +35,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hubclient import HubClient  # noqa: E402
+from report import percentile, write_result  # noqa: E402
 from stackctl import new_stack, run  # noqa: E402
 
 STOCK_CONFIG = '''\
@@ -128,11 +128,6 @@ def one_student(stack, username: str) -> float:
     finally:
         kernel.close()
     return time.monotonic() - start
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 LONE_SPAWNS = 3  # c is their median: one spawn on a shared machine is a noisy sample
@@ -230,13 +225,7 @@ def main() -> None:
             print(f"--- {variant}, {users} students ...", flush=True)
             results.append(measure(users, variant))
             print(json.dumps(results[-1]), flush=True)
-    out = RESULTS
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (out / f"spawn-{stamp}.json").write_text(json.dumps({
-        "machine": f"{os.cpu_count()} cores, "
-                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
-        "results": results}, indent=2))
+    write_result("spawn", {"results": results})
     keys = ["variant", "users", "failures", "p50_s", "p95_s", "max_s", "makespan_s",
             "c_cpu_s_per_spawn", "c_server_cpu_s", "c_hub_proxy_cpu_s", "ideal_makespan_s",
             "idle_mem_per_container_mib", "hub_cpu_s", "hub_mem_peak_mib"]

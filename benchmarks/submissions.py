@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import requests  # noqa: E402
 from coursework import wait_for_roster  # noqa: E402
 from hubclient import HubClient  # noqa: E402
+from report import percentile, write_result  # noqa: E402
 from stackctl import new_stack  # noqa: E402
 
 from hub.ngshare import Ngshare  # noqa: E402
@@ -100,10 +100,6 @@ def submit(url: str, token: str, files: str, barrier: threading.Barrier) -> tupl
         return time.monotonic() - start, str(e)
 
 
-def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
-
-
 def run_benchmark(students: int, jobs: int, autograde: bool = True) -> dict:
     stack = new_stack("cbenchsub")
     stack.course_dir = course_dir(students)
@@ -133,8 +129,8 @@ def run_benchmark(students: int, jobs: int, autograde: bool = True) -> dict:
         latencies = [t for t, _ in results.values()]
         return {
             "students": students, "jobs": jobs,
-            "submit_p50_s": round(percentile(latencies, 50), 3),
-            "submit_p95_s": round(percentile(latencies, 95), 3),
+            "submit_p50_s": round(percentile(latencies, 0.50), 3),
+            "submit_p95_s": round(percentile(latencies, 0.95), 3),
             "submit_max_s": round(max(latencies), 3),
             "storm_s": round(storm, 2),
             "roster_in_ngshare_after_s": round(roster_synced_s, 1),
@@ -194,6 +190,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run_benchmark(args.students, args.jobs, args.autograde)
     print(json.dumps(result, indent=2))
+    write_result("submissions", result)
     print(markdown(result))
     if args.write_docs:
         write_docs(markdown(result))
