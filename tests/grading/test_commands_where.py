@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from hub.cli import build_parser
-from hub.grading import commands
+from hub.grading import commands, where
 
 HUB_LACKS = ("nbformat", "nbgrader")
 
@@ -42,7 +42,7 @@ def hub_container(monkeypatch):
     monkeypatch.setattr(
         commands, "run_in_toolbox", lambda args, argv, fetch=None: calls.append(argv) or 0
     )
-    monkeypatch.setattr(commands, "DEFAULT_GRADING_DIR", "/nonexistent/grading")
+    monkeypatch.setattr(where, "DEFAULT_GRADING_DIR", "/nonexistent/grading")
     monkeypatch.delenv("COURSE_GRADING_DIR", raising=False)
     return calls
 
@@ -57,4 +57,4 @@ def test_command_goes_to_the_toolbox_without_nbgrader(hub_container, command):
 def test_default_grading_dir_is_the_workflows():
     from hub.grading import workflow
 
-    assert commands.DEFAULT_GRADING_DIR == workflow.DEFAULT_GRADING_DIR
+    assert where.DEFAULT_GRADING_DIR == workflow.DEFAULT_GRADING_DIR
