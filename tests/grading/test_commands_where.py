@@ -58,3 +58,36 @@ def test_default_grading_dir_is_the_workflows():
     from hub.grading import workflow
 
     assert where.DEFAULT_GRADING_DIR == workflow.DEFAULT_GRADING_DIR
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["release", "A9"], "no assignment 'A9'; valid: A1, A2, A3, A4"),
+        (["similarity", "A9"], "no assignment 'A9'"),
+        (["extend", "A1", "nobody", "--until", "2026-10-09T18:30"],
+         "nobody: not a student on the roster"),
+        (["extend", "A1", "ta1", "--until", "2026-10-09T18:30"],
+         "ta1: not a student on the roster"),  # staff get no extensions
+        (["autograde", "A1", "--student", "student1", "--student", "nobody"],
+         "nobody: not a student on the roster"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_container(hub_container, capsys, argv, message):
+    args = build_parser().parse_args(["--course", "course.yml", *argv])
+    assert args.func(args) == 1
+    assert message in capsys.readouterr().err
+    assert hub_container == []  # no staff-tools container was asked for
+
+
+@pytest.mark.parametrize("argv", [["roster", "diff"], ["roster", "sync"], ["publish-labs"]])
+def test_hub_only_commands_say_where_without_docker(monkeypatch, capsys, tmp_path, argv):
+    """A staff server: no course-admin token, no Docker engine."""
+    from hub.cli import main
+
+    monkeypatch.setenv("COURSE_SECRETS_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_ADMIN_TOKEN", raising=False)
+    monkeypatch.setattr(where, "docker_available", lambda: False)
+    assert main(["--course", "course.yml", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"`course {' '.join(argv)}` runs in the hub container" in err
