@@ -38,9 +38,13 @@ def cmd_release(args: argparse.Namespace) -> int:
         )
     from hub.grading import workflow
 
-    report = workflow.release(
-        root, load_course(args.course), args.course, args.assignment, args.force
-    )
+    try:
+        report = workflow.release(
+            root, load_course(args.course), args.course, args.assignment, args.force
+        )
+    except workflow.WorkflowError as e:
+        err.print(str(e), style="red", markup=False)
+        return 1
     out.print(report.source, markup=False)
     if report.already_released:
         out.print(
@@ -62,7 +66,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     try:
         rows = workflow.collect(root, load_course(args.course), args.assignment)
     except workflow.WorkflowError as e:
-        err.print(f"[red]{e}[/]")
+        err.print(str(e), style="red", markup=False)
         return 1
     table = Table(
         "student",
@@ -94,7 +98,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     try:
         rows = workflow.feedback(root, load_course(args.course), args.assignment)
     except workflow.WorkflowError as e:
-        err.print(f"[red]{e}[/]")
+        err.print(str(e), style="red", markup=False)
         return 1
     out.print(
         f"[green]feedback released[/] for {len(rows)} students: "
@@ -143,7 +147,7 @@ def cmd_similarity(args: argparse.Namespace) -> int:
             course.similarity.threshold,
         )
     except FileNotFoundError as e:  # not released yet: no template to subtract
-        err.print(f"[red]{e}[/]")
+        err.print(str(e), style="red", markup=False)
         return 1
     out.print(
         f"{len(report.pairs)} pair(s) compared, {len(report.flagged)} above "
@@ -151,7 +155,7 @@ def cmd_similarity(args: argparse.Namespace) -> int:
         markup=False,
     )
     for line in report.unreadable:
-        err.print(f"[yellow]not compared:[/] {line}")
+        err.print(f"not compared: {line}", markup=False)
     return 0
 
 
@@ -224,12 +228,12 @@ def checked(func):
     def run(args: argparse.Namespace) -> int:
         problem = bad_input(args)
         if problem:
-            err.print(f"[red]{problem}[/]")
+            err.print(problem, style="red", markup=False)
             return 1
         try:
             return func(args)
         except ToolboxError as e:
-            err.print(f"[red]{e}[/]")
+            err.print(str(e), style="red", markup=False)
             return 1
 
     return run

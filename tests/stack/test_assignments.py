@@ -124,14 +124,6 @@ def test_grade_export_has_one_row_per_student(stack, cycle, tmp_path):
     assert (tmp_path / "exports" / "A1-scores.png").stat().st_size > 1000
 
 
-def test_autograde_in_a_staff_server_says_where_to_run_it(stack, cycle):
-    done = in_server(
-        stack, "instructor", "course --course /tmp/course/course.yml autograde A1", check=False
-    )
-    assert done.returncode == 2
-    assert "make course ARGS='autograde A1'" in done.stderr
-
-
 # -- ngshare's authorisation -----------------------------------------------------------------------
 
 

@@ -46,9 +46,8 @@ def renamed(notebook: str) -> str:
 
 def course(stack, place: str, *argv: str, toolbox: bool = True, host_dir=None):
     """`course <argv>` in `place`; returns (exit code, stdout + stderr)."""
-    if place == "server":
-        line = shlex.join(["course", "--course", "/tmp/course/course.yml", *argv])
-        done = in_server(stack, "instructor", line, check=False)
+    if place == "server":  # its own course file: the course folder, mounted at /srv/course
+        done = in_server(stack, "instructor", shlex.join(["course", *argv]), check=False)
     elif place == "host":
         done = course_cli(stack, *argv, check=False, toolbox=toolbox)
     else:  # what ansible's /usr/local/bin/course runs: compose exec hub course, with the caller
