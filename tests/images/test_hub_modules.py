@@ -31,7 +31,7 @@ STUDENT_NOT_MEANT = (
     "hub.config", "hub.spawner", "hub.swarm", "hub.auth", "hub.gpu", "hub.handlers",
     "hub.home", "hub.admin_service", "hub.fresh_dns",
     # need the Docker engine, which staff servers deliberately lack (autograde says so)
-    "hub.grading.sandbox", "hub.grading.toolbox", "hub.grading.autograde",
+    "hub.grading.sandbox", "hub.grading.toolbox",
 )
 # Imported only where a Docker engine is (where.py and in_hub.py check first): staff servers
 # and the staff-tools container run the grading folder's side and never reach that import.
