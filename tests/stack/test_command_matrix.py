@@ -20,7 +20,14 @@ import shlex
 
 import nbformat
 import pytest
-from coursework import COURSE, MALFORMED, in_server, roster_students, submit_directly
+from coursework import (
+    A1_SOURCE,
+    COURSE,
+    MALFORMED,
+    in_server,
+    roster_students,
+    submit_directly,
+)
 from stackctl import course_cli
 
 pytestmark = pytest.mark.docker
@@ -239,11 +246,19 @@ def test_similarity_flags_every_copy_and_never_the_template(stack, two_more, pla
     assert f"{RENAMED}.py" in matched and f"{TEMPLATE_ONLY}.py" not in matched
 
 
-def test_the_renamed_copy_is_renamed(cycle):
-    """Guards the test above: student6's code differs from the solution in every renamed name."""
-    copy, original = renamed(cycle["solved"]), cycle["solved"]
-    assert copy != original
-    assert all(re.search(rf"\b{old}\b", copy) is None for old in ("probs", "grads", "onehot"))
+def test_the_renamed_copy_is_renamed():
+    """Guards the test above: in student6's copy, every answer cell has its names changed (the
+    A1 source's answers, the ones `solved` puts in; the given and test cells stay as handed out)."""
+    def answers(text: str) -> str:
+        cells = nbformat.reads(text, as_version=4).cells
+        return "\n".join(c.source for c in cells if c.metadata.get("nbgrader", {}).get("solution"))
+
+    original = A1_SOURCE.read_text()
+    copy = answers(renamed(original))
+    assert copy != answers(original)
+    for old, new in RENAMES.items():
+        assert re.search(rf"\b{old}\b", copy) is None, old
+        assert re.search(rf"\b{new}\b", copy), new
 
 
 @pytest.mark.parametrize("place", PLACES)
