@@ -19,11 +19,13 @@ from pathlib import Path
 from rich.console import Console
 
 from hub.course import CourseFileError, load_course
+from hub.in_hub import elsewhere
 from hub.problems import Problem, ProblemsError
 from hub.roster import RosterError, load_roster
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+STACK_HELP = "on the host: the stack whose hub container runs it (default $STACK_NAME or course)"
 
 
 def collect_problems(course_file: Path) -> list[Problem]:
@@ -72,12 +74,16 @@ def roster_sync(course_file: Path, dry_run: bool) -> list[str]:
 
 
 def cmd_roster_sync(args: argparse.Namespace) -> int:
+    if (code := elsewhere(["roster", "sync"], args.stack)) is not None:
+        return code
     for line in roster_sync(args.course, dry_run=False):
         out.print(line, markup=False)
     return 0
 
 
 def cmd_roster_diff(args: argparse.Namespace) -> int:
+    if (code := elsewhere(["roster", "diff"], args.stack)) is not None:
+        return code
     for line in roster_sync(args.course, dry_run=True):
         out.print(line, markup=False)
     return 0
@@ -86,6 +92,10 @@ def cmd_roster_diff(args: argparse.Namespace) -> int:
 def cmd_publish_labs(args: argparse.Namespace) -> int:
     from hub.publish import parse_now, publish
 
+    if not args.repo:  # the served labs repository lives in the hub container
+        argv = ["publish-labs", *(["--now", args.now] if args.now else [])]
+        if (code := elsewhere(argv, args.stack)) is not None:
+            return code
     course = load_course(args.course)
     publication = publish(
         course, args.course.parent / "labs", parse_now(args.now, course), repo=args.repo
@@ -119,16 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("roster", help="roster tools").add_subparsers(
         dest="roster_command", required=True, metavar="ACTION"
     )
-    roster.add_parser(
-        "sync", help="bring the running hub and ngshare in line with the roster"
-    ).set_defaults(func=cmd_roster_sync)
-    roster.add_parser(
-        "diff", help="show what `roster sync` would change, change nothing"
-    ).set_defaults(func=cmd_roster_diff)
+    for action, func, text in (
+        ("sync", cmd_roster_sync, "bring the running hub and ngshare in line with the roster"),
+        ("diff", cmd_roster_diff, "show what `roster sync` would change, change nothing"),
+    ):
+        p = roster.add_parser(action, help=text)
+        p.add_argument("--stack", help=STACK_HELP)
+        p.set_defaults(func=func)
 
     publish = sub.add_parser("publish-labs", help="publish the labs released by now")
     publish.add_argument("--now", help="ISO 8601 time to publish as of (default: now)")
     publish.add_argument("--repo", help="git repository (default: the course's lab source)")
+    publish.add_argument("--stack", help=STACK_HELP)
     publish.set_defaults(func=cmd_publish_labs)
 
     links = sub.add_parser("links", help="nbgitpuller links of the released weeks")

@@ -71,7 +71,11 @@ def parse_now(text: str | None, course: Course) -> dt.datetime:
     real time."""
     if not text:
         return dt.datetime.now(dt.UTC)
-    when = dt.datetime.fromisoformat(text)
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ProblemsError([Problem("--now", "", f"{text!r} is not an ISO 8601 time; valid: "
+                                     "e.g. 2026-10-07T18:30 or 2026-10-07T18:30+01:00")]) from None
     return when if when.tzinfo else when.replace(tzinfo=course.tz)
 
 

@@ -205,22 +205,19 @@ def serve(stack: Stack, failed):
         stack.down()
 
 
-def course_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def course_cli(
+    stack: Stack, *args: str, check: bool = True, toolbox: bool = True
+) -> subprocess.CompletedProcess:
     """`course` on the host, as staff run it there (a staff-tools container of this stack);
-    --dev-source runs this working tree's hub package, not the image's."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "hub.cli",
-        "--course",
-        str(stack.course_dir / "course.yml"),
-        *args,
-        "--stack",
-        stack.name,
-        "--dev-source",
-        str(ROOT / "hub"),
-    ]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    --dev-source runs this working tree's hub package, not the image's. `toolbox=False`: a
+    command that takes neither (validate, links, roster, publish-labs); $STACK_NAME names the
+    stack."""
+    cmd = [sys.executable, "-m", "hub.cli", "--course", str(stack.course_dir / "course.yml"),
+           *args]
+    if toolbox:
+        cmd += ["--stack", stack.name, "--dev-source", str(ROOT / "hub")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "STACK_NAME": stack.name})
     if check and done.returncode != 0:
         raise AssertionError(
             f"{' '.join(args)} failed ({done.returncode}):\n"

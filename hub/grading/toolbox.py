@@ -24,19 +24,12 @@ import docker
 import docker.errors
 
 from hub.course import Course
+from hub.grading.where import ToolboxError
 
 LABEL_TOOLBOX = "org.course.toolbox"
 GRADING_MOUNT = "/home/jovyan/grading"
 TOKEN_PATH = "/tmp/course-admin-token"
 NGSHARE_URL = "http://ngshare:10101/services/ngshare"
-
-
-class ToolboxError(RuntimeError):
-    pass
-
-
-def docker_available() -> bool:
-    return bool(os.environ.get("DOCKER_HOST")) or Path("/var/run/docker.sock").exists()
 
 
 def admin_token(client: docker.DockerClient, stack: str) -> str:
@@ -45,15 +38,21 @@ def admin_token(client: docker.DockerClient, stack: str) -> str:
     own = Path(os.environ.get("COURSE_SECRETS_DIR", "/secrets")) / "course_admin_token"
     if own.exists():
         return own.read_text().strip()
+    hub = hub_container(client, stack)
+    code, out = hub.exec_run(["cat", "/secrets/course_admin_token"])
+    if code != 0:
+        raise ToolboxError(f"cannot read the course-admin token in {hub.name}: {out!r}")
+    return out.decode().strip()
+
+
+def hub_container(client: docker.DockerClient, stack: str):
+    """The stack's running hub container (its compose labels)."""
     hubs = client.containers.list(filters={"label": [
         f"com.docker.compose.project={stack}", "com.docker.compose.service=hub"]})
     if not hubs:
         raise ToolboxError(f"no running hub container for stack {stack!r}: start the stack, or "
                            "pass --stack NAME (default: $STACK_NAME, else 'course')")
-    code, out = hubs[0].exec_run(["cat", "/secrets/course_admin_token"])
-    if code != 0:
-        raise ToolboxError(f"cannot read the course-admin token in {hubs[0].name}: {out!r}")
-    return out.decode().strip()
+    return hubs[0]
 
 
 def _tar(entries: dict[str, tuple[bytes, int, int]]) -> bytes:
@@ -178,3 +177,25 @@ class Toolbox:
     def put_json(self, path: str, value) -> None:
         folder, name = os.path.split(path)
         self.put_tar(folder, _tar({name: (json.dumps(value).encode(), 0o644, 1000)}))
+
+    def copy_to_host(self, folder: Path, data: bytes, uid: int) -> None:
+        """Unpack `data` (a tar) into `folder` on the Docker host, owned by `uid`: through a
+        container that is created with the folder mounted and never started."""
+        owned = io.BytesIO()
+        with tarfile.open(fileobj=io.BytesIO(data)) as src, \
+                tarfile.open(fileobj=owned, mode="w") as dst:
+            for member in src.getmembers():
+                if not (member.isfile() or member.isdir()):
+                    continue  # results are plain files and folders
+                member.uid = member.gid = uid
+                dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+        carrier = self.client.containers.create(
+            self.image, ["true"], entrypoint=[], network_mode="none",
+            volumes={str(folder): {"bind": "/out", "mode": "rw"}},
+            labels={LABEL_TOOLBOX: self.stack})
+        try:
+            if not carrier.put_archive("/out", owned.getvalue()):
+                raise ToolboxError(f"could not copy the results to {folder} on the host")
+        finally:
+            carrier.remove(force=True)
+

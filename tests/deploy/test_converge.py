@@ -5,6 +5,7 @@ The tests run in file order and build on each other, like Molecule's sequence.""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -425,3 +426,60 @@ def test_upgrade_keeps_data_and_next_server_runs_the_new_image(target, ca_file):
     assert nbformat.writes(nbformat.from_dict(kept)) == notebook
     assert ngshare_submissions(target) == submissions
     assert gradebook_scores(target, f"course-student:{target.upgrade_tag}") == scores
+
+
+def as_staff(target, folder, *args: str) -> subprocess.CompletedProcess:
+    """`sudo course ...` typed by the admin user in `folder` on the server."""
+    line = shlex.join(["sudo", "course", *args])
+    return target.exec(f"su - admin -c {shlex.quote(f'cd {folder} && {line}')}", check=False)
+
+
+def test_every_course_command_runs_on_the_server(target):
+    """`sudo course` for each subcommand on the deployed server (after the upgrade test's A1
+    cycle: A1 released, student1's submission collected and graded), the happy path and a bad
+    input; the reports of `grades` and `similarity` land in the caller's --out, owned by them.
+    (The stack's engine is this machine's and the scratch folder has the same path on both
+    sides, so the files the hub writes through it are the target's too: deployctl.py.)"""
+    folder = target.scratch / "staff"
+    folder.mkdir()
+    uid = int(target.exec("id -u admin").stdout)
+    os.chown(folder, uid, uid)
+
+    def ok(*args: str) -> str:
+        r = as_staff(target, folder, *args)
+        text = r.stdout + r.stderr
+        assert r.returncode == 0 and "Traceback" not in text, f"course {args}:\n{text[-3000:]}"
+        return text
+
+    def refused(code: int, message: str, *args: str) -> None:
+        r = as_staff(target, folder, *args)
+        text = r.stdout + r.stderr
+        assert r.returncode == code and message in text and "Traceback" not in text, text[-3000:]
+
+    assert f"({COURSE})" in ok("validate")
+    assert "\topen\t" in ok("links")
+    assert "nothing to change" in ok("roster", "diff")
+    assert "nothing to change" in ok("roster", "sync")
+    published = ok("publish-labs")
+    assert "released weeks" in published or "published" in published, published
+    assert "A1 was already released" in ok("release", "A1")
+    refused(1, "no assignment 'A9'; valid:", "release", "A9")
+    assert "1 students submitted" in ok("collect", "A1")
+    refused(1, "no assignment 'A9'", "collect", "A9")
+    refused(1, "nobody: not a student on the roster", "autograde", "A1", "--student", "nobody")
+    assert "feedback released for 1 students: student1" in ok("feedback", "A1")
+    assert "A1/student1: due 2030-07-02T18:30" in ok(
+        "extend", "A1", "student1", "--until", "2030-07-02T18:30")
+    refused(1, "nobody: not a student on the roster",
+            "extend", "A1", "nobody", "--until", "2030-07-02T18:30")
+
+    ok("grades", "--out", "out")
+    grades = folder / "out" / "exports" / "grades.csv"
+    assert "student1" in grades.read_text() and grades.stat().st_uid == uid
+    # one submission: nothing to pair, but the report runs (copydetect is in the image)
+    assert "0 pair(s) compared" in ok("similarity", "A1", "--out", "out")
+    report = folder / "out" / "A1"
+    assert (report / "A1-similarity.csv").read_text().startswith("student_a,student_b,")
+    assert "nothing to compare" in (report / "A1-similarity.html").read_text()
+    assert (report / "A1-similarity.html").stat().st_uid == uid
+    refused(1, "no assignment 'A9'", "similarity", "A9")

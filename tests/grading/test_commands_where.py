@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from hub.cli import build_parser
-from hub.grading import commands
+from hub.grading import commands, where
 
 HUB_LACKS = ("nbformat", "nbgrader")
 
@@ -42,7 +42,7 @@ def hub_container(monkeypatch):
     monkeypatch.setattr(
         commands, "run_in_toolbox", lambda args, argv, fetch=None: calls.append(argv) or 0
     )
-    monkeypatch.setattr(commands, "DEFAULT_GRADING_DIR", "/nonexistent/grading")
+    monkeypatch.setattr(where, "DEFAULT_GRADING_DIR", "/nonexistent/grading")
     monkeypatch.delenv("COURSE_GRADING_DIR", raising=False)
     return calls
 
@@ -57,4 +57,37 @@ def test_command_goes_to_the_toolbox_without_nbgrader(hub_container, command):
 def test_default_grading_dir_is_the_workflows():
     from hub.grading import workflow
 
-    assert commands.DEFAULT_GRADING_DIR == workflow.DEFAULT_GRADING_DIR
+    assert where.DEFAULT_GRADING_DIR == workflow.DEFAULT_GRADING_DIR
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["release", "A9"], "no assignment 'A9'; valid: A1, A2, A3, A4"),
+        (["similarity", "A9"], "no assignment 'A9'"),
+        (["extend", "A1", "nobody", "--until", "2026-10-09T18:30"],
+         "nobody: not a student on the roster"),
+        (["extend", "A1", "ta1", "--until", "2026-10-09T18:30"],
+         "ta1: not a student on the roster"),  # staff get no extensions
+        (["autograde", "A1", "--student", "student1", "--student", "nobody"],
+         "nobody: not a student on the roster"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_container(hub_container, capsys, argv, message):
+    args = build_parser().parse_args(["--course", "course.yml", *argv])
+    assert args.func(args) == 1
+    assert message in capsys.readouterr().err
+    assert hub_container == []  # no staff-tools container was asked for
+
+
+@pytest.mark.parametrize("argv", [["roster", "diff"], ["roster", "sync"], ["publish-labs"]])
+def test_hub_only_commands_say_where_without_docker(monkeypatch, capsys, tmp_path, argv):
+    """A staff server: no course-admin token, no Docker engine."""
+    from hub.cli import main
+
+    monkeypatch.setenv("COURSE_SECRETS_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_ADMIN_TOKEN", raising=False)
+    monkeypatch.setattr(where, "docker_available", lambda: False)
+    assert main(["--course", "course.yml", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"`course {' '.join(argv)}` runs in the hub container" in err

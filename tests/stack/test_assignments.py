@@ -2,7 +2,8 @@
 CLI, real ngshare, sandboxed autograding. Every step is checked through its effect (ngshare's
 API, files in the grading volume, the gradebook, the students' homes), never its exit code.
 
-One A1 cycle is shared by the tests (module fixture `cycle`):
+One A1 cycle is shared by these tests and the command matrix (session fixture `cycle`,
+tests/stack/conftest.py):
   staff release (host: `course release`, through a staff-tools container)
   student1..3 fetch in their own servers; student1 submits; student2 submits the untouched
   template, then a solution (the newest counts); student3 does not submit; student4 (no server)
@@ -16,18 +17,13 @@ One A1 cycle is shared by the tests (module fixture `cycle`):
 
 from __future__ import annotations
 
-import base64
 import csv
 import json
-import subprocess
-import time
-from pathlib import Path
 
 import docker
 import pytest
 import requests
-from coursework import solved, wait_for_ngshare
-from hubclient import HubClient
+from coursework import COURSE, MALFORMED, in_server, wait_for_ngshare
 from stackctl import course_cli
 
 from hub.grading.sandbox import leftover_sandboxes
@@ -35,40 +31,8 @@ from hub.ngshare import Ngshare, NgshareError
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[2]
-COURSE = "dl101"
-STUDENTS = ("student1", "student2", "student3")
-MALFORMED = "student4"  # submits a broken notebook: autograde must fail it, and only it
-
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def in_server(stack, user: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    return stack.exec(
-        stack.container_name(user), "bash", "-lc", f"cd /home/jovyan && {script}", check=check
-    )
-
-
-def install_working_tree(stack, user: str) -> None:
-    """The image's `hub` package may predate this working tree: replace it in one server."""
-    container = stack.container_name(user)
-    site = stack.exec(
-        container,
-        "python",
-        "-c",
-        "import hub, os; print(os.path.dirname(os.path.dirname(hub.__file__)))",
-    ).stdout.strip()
-    subprocess.run(["docker", "cp", str(ROOT / "hub"), f"{container}:{site}/"], check=True)
-    # the course folder, as the lead's mount at /srv/course would give it (requests-workflow.md)
-    stack.exec(container, "mkdir", "-p", "/tmp/course")
-    for name in ("course.yml", "roster.csv"):
-        subprocess.run(
-            ["docker", "cp", str(stack.course_dir / name), f"{container}:/tmp/course/{name}"],
-            check=True,
-        )
-
-
 
 
 def gradebook_scores(stack) -> dict[str, float]:
@@ -84,77 +48,6 @@ def gradebook_scores(stack) -> dict[str, float]:
 
 
 # -- the shared cycle ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def admin(stack) -> Ngshare:
-    return Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
-
-
-@pytest.fixture(scope="module")
-def clients(stack) -> dict[str, HubClient]:
-    import shutil
-
-    # The course folder holds the assignments' sources next to course.yml, as in the repository.
-    shutil.copytree(
-        ROOT / "assignments",
-        stack.course_dir / "assignments",
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("release", "gradebook.db", ".ipynb_checkpoints"),
-    )
-    clients = {}
-    for user in ("instructor", *STUDENTS):
-        client = HubClient(stack.url)
-        client.login(user, stack.password)
-        client.start_server()
-        clients[user] = client
-    install_working_tree(stack, "instructor")
-    return clients
-
-
-@pytest.fixture(scope="module")
-def cycle(stack, clients, admin):
-    facts: dict = {}
-    facts["release"] = course_cli(stack, "release", "A1").stdout
-    facts["release_again"] = course_cli(stack, "release", "A1").stdout
-
-    for user in STUDENTS:
-        in_server(stack, user, "nbgrader fetch_assignment A1 --course dl101")
-    template = clients["student1"].get_file("A1/A1.ipynb").json()["content"]  # a notebook
-    facts["template"] = json.dumps(template)
-
-    clients["student1"].put_file("A1/A1.ipynb", solved(template))
-    in_server(stack, "student1", "nbgrader submit A1 --course dl101")
-    in_server(stack, "student2", "nbgrader submit A1 --course dl101")  # the untouched template
-    time.sleep(1.5)
-    clients["student2"].put_file("A1/A1.ipynb", solved(template))
-    in_server(stack, "student2", "nbgrader submit A1 --course dl101")
-    facts["submissions"] = admin.submissions(COURSE, "A1")
-
-    # A notebook cut off half-way (an interrupted save, or a client of one's own): ngshare takes
-    # any bytes; grading must fail this submission alone.
-    broken = facts["template"][: len(facts["template"]) // 2]
-    malformed = HubClient(stack.url)
-    malformed.login(MALFORMED, stack.password, next_url="/hub/home")
-    Ngshare(f"{stack.url}/services/ngshare", malformed.new_token("malformed")).post(
-        f"submission/{COURSE}/A1",
-        files=json.dumps([{"path": "A1.ipynb",
-                           "content": base64.b64encode(broken.encode()).decode()}]))
-
-    stack.compose("restart", "ngshare")  # between submit and collect: nothing may be lost
-    wait_for_ngshare(admin)
-
-    facts["collect"] = in_server(
-        stack, "instructor", "course --course /tmp/course/course.yml collect A1"
-    ).stdout
-    # exits 1: one submission failed (the malformed one)
-    facts["autograde_run"] = course_cli(stack, "autograde", "A1", "--cell-timeout", "120",
-                                        check=False)
-    facts["autograde"] = facts["autograde_run"].stdout
-    facts["feedback"] = course_cli(stack, "feedback", "A1").stdout
-    for user in ("student1", "student2"):
-        in_server(stack, user, "nbgrader fetch_feedback A1 --course dl101")
-    return facts
 
 
 # -- the A1 cycle ----------------------------------------------------------------------------------
@@ -229,14 +122,6 @@ def test_grade_export_has_one_row_per_student(stack, cycle, tmp_path):
     assert rows["student2"]["A1 final"] == "20"
     assert rows["student3"]["A1 status"] == "missing" and rows["student3"]["A1 final"] == "0"
     assert (tmp_path / "exports" / "A1-scores.png").stat().st_size > 1000
-
-
-def test_autograde_in_a_staff_server_says_where_to_run_it(stack, cycle):
-    done = in_server(
-        stack, "instructor", "course --course /tmp/course/course.yml autograde A1", check=False
-    )
-    assert done.returncode == 2
-    assert "make course ARGS='autograde A1'" in done.stderr
 
 
 # -- ngshare's authorisation -----------------------------------------------------------------------
