@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 from hub import gpu
 from hub.course import Course, Lti13Settings, NativeSettings, OAuthSettings
-from hub.links import repo_url
+from hub.links import SERVED_REPO_URL
 from hub.roster import Roster
 from hub.secrets import read_secret
 from hub.settings import Settings, SettingsError
@@ -269,7 +269,7 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         "COURSE_DATA_DIR": "/srv/course-data",
         "COURSE_ID": course.course.id,
         # the one repository nbgitpuller may pull (hub/singleuser/gitpuller_guard.py)
-        "COURSE_LABS_REPO": repo_url(course),
+        "COURSE_LABS_REPO": SERVED_REPO_URL,
         # Kernels' connection files go to the container's /tmp, not the home: a full home
         # must not stop a student from starting a kernel (docs/security.md).
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
