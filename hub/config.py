@@ -125,11 +125,13 @@ def apply_users(c: Config, course: Course, roster: Roster) -> None:
 def apply_auth(c: Config, course: Course, settings: Settings) -> None:
     """The authenticator the course file chooses; each admits roster users only (apply_users)."""
     auth = course.auth
+    # Each sign-in is checked against the roster file as it is then (hub/auth.py, RosterOnly).
+    c.RosterOnly.roster_file = str(settings.course_file.parent / course.roster)
+    c.RosterOnly.course_title = course.course.title
     if auth.kind == "demo":
         c.JupyterHub.authenticator_class = "hub.auth.DemoAuthenticator"
         c.DemoAuthenticator.password = settings.demo_password
         return
-    c.RosterOnly.course_title = course.course.title
     if auth.kind == "oauth":
         apply_oauth(c, auth.oauth, settings)
     elif auth.kind == "lti13":
