@@ -15,6 +15,7 @@ LTI nonces already used.
 from __future__ import annotations
 
 import hmac
+import os
 import time
 from inspect import isawaitable
 
@@ -30,6 +31,8 @@ from tornado.escape import url_escape
 from tornado.httputil import url_concat
 from traitlets import Unicode
 
+from hub.roster import RosterError, load_roster
+
 ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 
@@ -43,12 +46,22 @@ def strip_domain(name: str, domain: str) -> str:
 
 
 class RosterOnly(Authenticator):
-    """Admits the roster (allowed_users) and admin_users only, and says so when it refuses."""
+    """Admits the roster (allowed_users) and admin_users only, and says so when it refuses.
+
+    allowed_users alone is not enough: with allow_existing_users JupyterHub adds every user of
+    its database at start, so a student dropped from the roster while the hub was down would be
+    admitted until the start-up sync deletes them. So a sign-in is also checked against the
+    roster file as it is now (re-read when it changes; while it is invalid, the last valid one).
+    """
 
     email_domain = Unicode(
         "", config=True, help="strip '@<domain>' from the identity provider's username claim"
     )
     course_title = Unicode("this course", config=True, help="named on the refusal page")
+    roster_file = Unicode(
+        "", config=True, help="the roster CSV, checked at each sign-in (empty: allowed_users only)"
+    )
+    _roster_seen: tuple[tuple[int, int], frozenset[str]] | None = None  # (mtime, size), names
 
     def normalize_username(self, username: str) -> str:
         return strip_domain(super().normalize_username(username.strip()), self.email_domain)
@@ -60,16 +73,35 @@ class RosterOnly(Authenticator):
             "admit it. If you are enrolled, ask the instructor to add you to the roster.",
         )
 
+    def on_roster_now(self, username: str) -> bool:
+        if not self.roster_file:
+            return True
+        try:
+            st = os.stat(self.roster_file)
+            stamp = (st.st_mtime_ns, st.st_size)
+            if self._roster_seen is None or self._roster_seen[0] != stamp:
+                names = frozenset(load_roster(self.roster_file).usernames)
+                self._roster_seen = (stamp, names)
+        except (OSError, RosterError) as err:
+            if self._roster_seen is None:
+                self.log.error("Sign-in of %r refused: cannot read the roster: %s", username, err)
+                return False
+            self.log.error("Roster invalid or unreadable; its last valid state holds: %s", err)
+        return username in self._roster_seen[1]
+
     async def check_allowed(self, username, authentication=None):
         allowed = super().check_allowed(username, authentication)
         if isawaitable(allowed):
             allowed = await allowed
-        if allowed and (username in self.allowed_users or username in self.admin_users):
+        if allowed and (
+            username in self.admin_users
+            or (username in self.allowed_users and self.on_roster_now(username))
+        ):
             return True
         raise self.not_on_roster(username)
 
 
-class DemoAuthenticator(Authenticator):
+class DemoAuthenticator(RosterOnly):
     """Roster users only, one shared password. For `make demo` and tests."""
 
     password = Unicode(
@@ -82,7 +114,7 @@ class DemoAuthenticator(Authenticator):
         if not self.password or not hmac.compare_digest(given.encode(), self.password.encode()):
             self.log.warning("Failed login for %r: wrong password", username)
             return None
-        # allowed_users (the roster) is checked by JupyterHub after this returns.
+        # the roster is checked after this returns (RosterOnly.check_allowed)
         return username
 
 

@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 from hub import gpu
 from hub.course import Course, Lti13Settings, NativeSettings, OAuthSettings
-from hub.links import repo_url
+from hub.links import SERVED_REPO_URL
 from hub.roster import Roster
 from hub.secrets import read_secret
 from hub.settings import Settings, SettingsError
@@ -125,11 +125,13 @@ def apply_users(c: Config, course: Course, roster: Roster) -> None:
 def apply_auth(c: Config, course: Course, settings: Settings) -> None:
     """The authenticator the course file chooses; each admits roster users only (apply_users)."""
     auth = course.auth
+    # Each sign-in is checked against the roster file as it is then (hub/auth.py, RosterOnly).
+    c.RosterOnly.roster_file = str(settings.course_file.parent / course.roster)
+    c.RosterOnly.course_title = course.course.title
     if auth.kind == "demo":
         c.JupyterHub.authenticator_class = "hub.auth.DemoAuthenticator"
         c.DemoAuthenticator.password = settings.demo_password
         return
-    c.RosterOnly.course_title = course.course.title
     if auth.kind == "oauth":
         apply_oauth(c, auth.oauth, settings)
     elif auth.kind == "lti13":
@@ -269,7 +271,7 @@ def apply_spawner(c: Config, course: Course, settings: Settings) -> None:
         "COURSE_DATA_DIR": "/srv/course-data",
         "COURSE_ID": course.course.id,
         # the one repository nbgitpuller may pull (hub/singleuser/gitpuller_guard.py)
-        "COURSE_LABS_REPO": repo_url(course),
+        "COURSE_LABS_REPO": SERVED_REPO_URL,
         # Kernels' connection files go to the container's /tmp, not the home: a full home
         # must not stop a student from starting a kernel (docs/security.md).
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",

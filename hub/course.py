@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from hub.problems import Problem, ProblemsError, pydantic_problems
@@ -219,10 +220,22 @@ class Auth(Strict):
 
 
 class LabsSource(Strict):
-    url: str | None = Field(
-        None, description="external git remote; unset means the stack serves the labs itself"
-    )
+    """The stack serves the labs itself (a bare repository, hub.publish.SERVED_REPO_PATH)."""
+
     branch: str = "main"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_external_remote(cls, data: object) -> object:
+        # labs.url promised publication to an external git remote, but nothing ever gave the
+        # hub credentials for one: refused by name, so an old course file is told what to do.
+        if isinstance(data, dict) and "url" in data:
+            raise ValueError(
+                f"labs.url ({data['url']!r}) is no longer supported: the stack serves the labs "
+                "itself (file:///srv/labs.git) and never pushes to an external remote. Remove "
+                "labs.url from the course file (docs/labs-publication.md)"
+            )
+        return data
 
 
 class Culler(Strict):

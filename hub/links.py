@@ -16,13 +16,8 @@ from urllib.parse import urlencode
 from hub.course import Course, Week
 from hub.publish import SERVED_REPO_PATH, main_notebook
 
-SERVED_REPO_URL = f"file://{SERVED_REPO_PATH}"
+SERVED_REPO_URL = f"file://{SERVED_REPO_PATH}"  # the one repository students pull
 TARGET_FOLDER = "labs"  # the folder in the student's home that the labs land in
-
-
-def repo_url(course: Course) -> str:
-    """The repository students pull: the course file's external remote, else the served one."""
-    return course.labs.url or SERVED_REPO_URL
 
 
 def _root(base_url: str) -> str:
@@ -35,7 +30,7 @@ def nbgitpuller_link(course: Course, week: Week, base_url: str = "/") -> str:
     if not week.lab:
         raise ValueError(f"week {week.week} has no lab")
     query = urlencode({
-        "repo": repo_url(course),
+        "repo": SERVED_REPO_URL,
         "branch": course.labs.branch,
         "urlpath": f"lab/tree/{TARGET_FOLDER}/{main_notebook(week)}",
         "targetpath": TARGET_FOLDER,

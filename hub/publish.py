@@ -7,8 +7,8 @@ nbgitpuller pulls merge; a publication with nothing new makes no commit. Assignm
 solutions and hidden tests never leave labs/: content carrying nbgrader's solution or
 hidden-test markers, or a path named like a solution, stops the publication before any commit.
 
-Git runs as a subprocess in a throw-away work tree, then pushes; the same code serves the
-stack's own bare repository (a path, default /srv/labs.git) and an external remote URL.
+Git runs as a subprocess in a throw-away work tree, then pushes to the stack's own bare
+repository (a path, default /srv/labs.git).
 """
 
 from __future__ import annotations
@@ -77,11 +77,6 @@ def parse_now(text: str | None, course: Course) -> dt.datetime:
         raise ProblemsError([Problem("--now", "", f"{text!r} is not an ISO 8601 time; valid: "
                                      "e.g. 2026-10-07T18:30 or 2026-10-07T18:30+01:00")]) from None
     return when if when.tzinfo else when.replace(tzinfo=course.tz)
-
-
-def repo_location(course: Course) -> str:
-    """Where publication pushes: the course file's external remote, else the served repo."""
-    return course.labs.url or SERVED_REPO_PATH
 
 
 def main_notebook(week: Week) -> str:
@@ -215,10 +210,10 @@ def publish(
     repo: str | Path | None = None,
     branch: str | None = None,
 ) -> Publication:
-    """Publish the labs released by `now` (aware) to `repo` (default: repo_location(course))."""
+    """Publish the labs released by `now` (aware) to `repo` (default: the served one)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    repo = str(repo or repo_location(course))
+    repo = str(repo or SERVED_REPO_PATH)
     branch = branch or course.labs.branch
     local = _local_path(repo)
     if local is not None:

@@ -167,7 +167,8 @@ class Kernel:
                 f"X-XSRFToken: {client._server_xsrf()['X-XSRFToken']}"], timeout=60,
         )
 
-    def execute(self, code: str, timeout: float = 60) -> str:
+    def send(self, code: str) -> str:
+        """Ask the kernel to run `code`, without waiting; returns the request's id."""
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
@@ -176,6 +177,10 @@ class Kernel:
             "content": {"code": code, "silent": False, "store_history": False,
                         "user_expressions": {}, "allow_stdin": False},
         }))
+        return msg_id
+
+    def execute(self, code: str, timeout: float = 60) -> str:
+        msg_id = self.send(code)
         deadline = time.monotonic() + timeout
         result = None
         while time.monotonic() < deadline:

@@ -283,7 +283,29 @@ def test_course_data_download_failure_is_reported_not_fatal(converged):
     assert "MISSING unreachable-set" in converged.output
 
 
+# Files a home holds that a backup must not lose or change: names like SQLite's side files
+# (a student's lab-journal was once left out), symlinks (one dangling), odd modes, a file of
+# 64 MiB and a bit. Owned by the notebook user, as the student's own are.
+AWKWARD_HOME = (
+    "mkdir -p /v/awkward/locked && cd /v/awkward && "
+    "printf 'week 3: what I tried\\n' > lab-journal && printf x > x-wal && printf s > notes-shm && "
+    "head -c 67108871 /dev/urandom > big.bin && ln -s lab-journal latest && "
+    "ln -s /nowhere/at/all dangling && printf '#!/bin/sh\\n' > run.sh && chmod 751 run.sh && "
+    "printf p > private.txt && chmod 600 private.txt && printf in > locked/inside.txt && "
+    "chmod 700 locked && chown -hR 1000:1000 /v/awkward"
+)
+# What must come back: each entry's kind, mode, owner, link target and size; each file's hash.
+AWKWARD_MANIFEST = (
+    "cd /v/awkward && find . -printf '%p %y %m %U:%G %l %s\\n' | sort && "
+    "find . -type f -exec sha256sum {} + | sort"
+)
+
+
 def test_backup_and_restore_round_trip(target, ca_file):
+    home = f"{target.stack}-home-student1"
+    volume_run(target, home, AWKWARD_HOME)
+    awkward = volume_run(target, home, AWKWARD_MANIFEST)
+    assert "./lab-journal f 644 1000:1000" in awkward and "./big.bin f" in awkward, awkward
     target.exec("systemctl start course-backup.service")
     backups = target.exec(f"ls {target.backup_dir}").stdout.split()
     assert len(backups) == 1, backups
@@ -295,6 +317,7 @@ def test_backup_and_restore_round_trip(target, ca_file):
     assert client.server_api("DELETE", "contents/hello.txt").status_code == 204
     volume_run(target, f"{target.stack}-ngshare", "rm /v/ngshare.db")
     assert "ngshare.db" not in volume_run(target, f"{target.stack}-ngshare", "ls /v")
+    volume_run(target, home, "rm -r /v/awkward")
 
     result = target.play("restore.yml", log="restore")
     assert result.rc == 0, result.output[-4000:]
@@ -303,6 +326,7 @@ def test_backup_and_restore_round_trip(target, ca_file):
     client = student(target, ca_file)
     client.wait_ready(timeout=120)
     assert content(client, "hello.txt") == "written before the backup"
+    assert volume_run(target, home, AWKWARD_MANIFEST) == awkward  # byte for byte
 
 
 def test_a_running_server_finds_the_hub_at_its_new_address(target, ca_file):
@@ -483,3 +507,42 @@ def test_every_course_command_runs_on_the_server(target):
     assert "nothing to compare" in (report / "A1-similarity.html").read_text()
     assert (report / "A1-similarity.html").stat().st_uid == uid
     refused(1, "no assignment 'A9'", "similarity", "A9")
+
+
+def token_works(target, ca_file, token: str) -> bool:
+    """A student's API token lives only in the hub's database (not in the roster, not in the
+    secrets): it works after a restore only if the database came back with its rows."""
+    r = https_client(target.ip, DOMAIN, ca_file).s.get(
+        f"https://{DOMAIN}/hub/api/user", headers={"Authorization": f"token {token}"}, timeout=30
+    )
+    return r.status_code == 200 and r.json()["name"] == "student1"
+
+
+def test_replace_restore_brings_the_databases_back_with_their_rows(target, ca_file):
+    """After the upgrade: the hub's, ngshare's and the gradebook's databases are lost, a stray
+    file appears; restore.yml in `replace` mode makes each volume the backup again, rows and all."""
+    client = student(target, ca_file)
+    token = client.new_token("survives a restore")
+    submissions = ngshare_submissions(target)
+    image = f"course-student:{target.upgrade_tag}"
+    scores = gradebook_scores(target, image)
+    assert [s["student_id"] for s in submissions] == ["student1"] and scores, (submissions, scores)
+    target.exec("systemctl start course-backup.service")
+
+    stack = target.stack
+    volume_run(target, f"{stack}-grading", "rm /v/gradebook.db && echo stray > /v/after-backup.txt")
+    volume_run(target, f"{stack}-ngshare", "rm /v/ngshare.db")
+    volume_run(target, f"{stack}-hub-data", "rm /v/jupyterhub.sqlite")
+    volumes = [f"{stack}-grading", f"{stack}-ngshare", f"{stack}-hub-data"]
+    result = target.play(
+        "restore.yml",
+        "-e", json.dumps({"backup_restore_volumes": volumes}),
+        "-e", "backup_restore_mode=replace",
+        log="restore-replace",
+    )
+    assert result.rc == 0, result.output[-4000:]
+
+    assert "after-backup.txt" not in volume_run(target, f"{stack}-grading", "ls /v")
+    assert gradebook_scores(target, image) == scores
+    assert ngshare_submissions(target) == submissions
+    assert token_works(target, ca_file, token)

@@ -51,14 +51,14 @@ def test_all_lists_unreleased_weeks_with_their_opening_time_and_stable_link(cour
     assert all("git-pull" not in line for line in lines[2:])  # never linked as open
 
 
-def test_external_remote_and_a_prefixed_hub(course_path):
+def test_another_branch_and_a_prefixed_hub(course_path):
     data = yaml.safe_load(course_path.read_text())
-    data["labs"] = {"url": "https://git.example.edu/dl/labs.git", "branch": "published"}
+    data["labs"] = {"branch": "published"}
     course = parse_course(data)
     week = course.week(1)
     path, query = parse_link(nbgitpuller_link(course, week, "https://example.edu/jupyter/"))
     assert path == "/jupyter/hub/user-redirect/git-pull"
-    assert query["repo"] == "https://git.example.edu/dl/labs.git"
+    assert query["repo"] == "file:///srv/labs.git"
     assert query["branch"] == "published"
     assert week_link(week, "https://example.edu/jupyter") == (
         "https://example.edu/jupyter/hub/course/week/1"

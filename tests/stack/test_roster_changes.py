@@ -2,9 +2,16 @@
 `course roster sync` in the hub container, with no hub restart. Checked through the hub's API,
 ngshare's API and Docker: a new student signs in and is in ngshare; a student promoted to TA gets
 staff rights at their next server start; a dropped student's server stops, they can no longer sign
-in, and their home volume and ngshare record stay."""
+in, and their home volume and ngshare record stay.
+
+Then the hub restarts (the last tests): a student dropped from the roster while it was down is
+refused at once, before the start-up sync; and the idle culler, set short, stops an idle server
+but not one whose kernel is computing with no browser open."""
 
 from __future__ import annotations
+
+import html
+import time
 
 import pytest
 import requests
@@ -185,3 +192,105 @@ def test_readded_student_signs_in_again_with_the_same_home(stack, edited, synced
     client.start_server()
     assert client.get_file("notes.txt").json()["content"] == "mine"
     client.stop_server()
+
+
+# -- after a hub restart: the roster edited while it was down, and the idle culler -------------
+
+# The site's escape hatch (jupyterhub_config.d/ beside the course file), written by this test
+# only: the start-up roster sync comes 60 s late, so signing in during the window between the
+# hub's start and that sync is certain, not a race; the idle culler stops servers idle 90 s
+# (checked every 10 s; the course file allows 300 s at least), and servers report their
+# activity every 10 s (JupyterHub's default is 300 s).
+TEST_HUB_CONFIG = '''
+# A file of jupyterhub_config.d/ starts from an empty config: rebuild the services and the
+# servers' environment with the hub's own functions, then change them.
+from hub.config import apply_services, apply_spawner
+from hub.course import load_course
+from hub.settings import Settings
+
+settings = Settings.from_env()
+course = load_course(settings.course_file)
+apply_services(c, course, settings)
+apply_spawner(c, course, settings)
+for service in c.JupyterHub.services:
+    if service["name"] == "course-admin":
+        service["command"] = ["sh", "-c", 'sleep 60 && exec "$@"', "sh", *service["command"]]
+    if service["name"] == "idle-culler":
+        service["command"] = [*service["command"][:3], "--timeout=90", "--cull-every=10"]
+c.DockerSpawner.environment = {**c.DockerSpawner.environment, "JUPYTERHUB_ACTIVITY_INTERVAL": "10"}
+'''
+CULL_TIMEOUT = 90
+
+
+@pytest.fixture(scope="module")
+def restarted(stack, admin_token, synced):
+    """The hub stopped; student7 dropped from roster.csv meanwhile; the hub started again."""
+    assert hub_user(stack, admin_token, "student7") is not None
+    stack.compose("stop", "hub")
+    hatch = stack.course_dir / "jupyterhub_config.d"
+    hatch.mkdir(exist_ok=True)
+    (hatch / "50-test-late-sync-fast-culler.py").write_text(TEST_HUB_CONFIG)
+    roster = stack.course_dir / "roster.csv"
+    lines = roster.read_text().splitlines(keepends=True)
+    roster.write_text("".join(line for line in lines if not line.startswith("student7,")))
+    stack.compose("start", "hub")
+    stack.wait_healthy()
+    started = time.monotonic()
+    yield started
+    (hatch / "50-test-late-sync-fast-culler.py").unlink()  # the stack goes down after this file
+
+
+def test_a_student_dropped_while_the_hub_was_down_is_refused_at_once(stack, admin_token, restarted):
+    client = HubClient(stack.url)
+    r = client.login("student7", stack.password)
+    assert not client.logged_in()
+    page = html.unescape(r.text)  # what the browser shows
+    assert r.status_code == 403 and "'student7' is not on the roster" in page, page[-2000:]
+    # The window was open: the hub still had student7 (JupyterHub admits its existing users),
+    # the start-up sync had not run yet.
+    assert time.monotonic() - restarted < 60
+    assert hub_user(stack, admin_token, "student7") is not None
+    signed_in(stack, "student4")  # everyone on the roster signs in at once
+
+
+def server_running(stack, token, name) -> bool:
+    return bool((hub_user(stack, token, name) or {}).get("servers"))
+
+
+def test_the_idle_culler_stops_an_idle_server_but_not_one_whose_kernel_computes(
+    stack, admin_token, restarted
+):
+    """jupyterhub-idle-culler, with its role from hub/config.py, under today's JupyterHub: an
+    untouched server is stopped after the timeout; a server whose kernel runs a long cell that
+    prints nothing, with no browser open, is kept (hub/singleuser/busy_kernels.py)."""
+    idle = signed_in(stack, "student5")
+    idle.start_server()
+    busy = signed_in(stack, "student6")
+    busy.start_server()
+    kernel = busy.kernel()
+    assert kernel.execute("import time; print('ready')").strip() == "ready"
+    kernel.send("time.sleep(900)")  # a training cell without progress output
+    kernel.close()  # the browser is closed
+    cell_started = time.monotonic()
+
+    deadline = cell_started + CULL_TIMEOUT + 150
+    while server_running(stack, admin_token, "student5"):
+        assert time.monotonic() < deadline, "the idle server was not culled"
+        time.sleep(5)
+    print(f"idle server culled {time.monotonic() - cell_started:.0f} s after the busy cell began")
+    names = run("docker", "ps", "-a", "--format", "{{.Names}}").stdout.split()
+    assert stack.container_name("student5") not in names
+
+    while time.monotonic() - cell_started < 2 * CULL_TIMEOUT + 20:
+        assert server_running(stack, admin_token, "student6"), "the computing server was culled"
+        time.sleep(5)
+    state = busy.server_api("GET", f"kernels/{kernel.id}").json()["execution_state"]
+    assert state == "busy"  # still in the same cell
+    busy.stop_server()
+
+
+def test_the_late_start_up_sync_still_removes_the_dropped_student(stack, admin_token, restarted):
+    deadline = restarted + 180
+    while hub_user(stack, admin_token, "student7") is not None:
+        assert time.monotonic() < deadline, "the start-up sync did not remove student7"
+        time.sleep(2)

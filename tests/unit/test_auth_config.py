@@ -12,7 +12,14 @@ import yaml
 from tornado import web
 from traitlets.config import Config
 
-from hub.auth import CourseOAuthenticator, lms_role, roster_role, strip_domain
+from hub.auth import (
+    CourseOAuthenticator,
+    DemoAuthenticator,
+    RosterOnly,
+    lms_role,
+    roster_role,
+    strip_domain,
+)
 from hub.config import apply_all
 from hub.course import CourseFileError, parse_course
 from hub.roster import load_roster
@@ -204,6 +211,55 @@ def test_refusal_names_the_user_and_the_course():
         asyncio.run(a.check_allowed("mallory", {"admin": None, "auth_state": {}}))
     assert info.value.status_code == 403
     assert "'mallory' is not on the roster of DL101" in info.value.log_message
+
+
+ROSTER_HEADER = "username,name,email,role,team\nprof1,Prof 1,prof1@example.edu,instructor,\n"
+
+
+def roster_line(name: str) -> str:
+    return f"{name},{name.title()},{name}@example.edu,student,team1\n"
+
+
+def refused(a, name: str) -> str:
+    with pytest.raises(web.HTTPError) as info:
+        asyncio.run(a.check_allowed(name, {"admin": None, "auth_state": {}}))
+    assert info.value.status_code == 403
+    return info.value.log_message
+
+
+def test_a_user_dropped_from_the_roster_file_is_refused_though_the_hub_still_has_them(tmp_path):
+    """The window of a roster edited while the hub was down: JupyterHub (allow_existing_users)
+    puts every user of its database into allowed_users at start, the dropped student too, until
+    the start-up sync deletes them. The roster file decides."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER_HEADER + roster_line("student1"))
+    a = DemoAuthenticator(allowed_users={"student1", "student9"}, roster_file=str(roster))
+    assert asyncio.run(a.check_allowed("student1", None))
+    assert "'student9' is not on the roster" in refused(a, "student9")
+    # back on the roster: admitted at once (the file is read again when it changes)
+    roster.write_text(ROSTER_HEADER + roster_line("student1") + roster_line("student9"))
+    assert asyncio.run(a.check_allowed("student9", None))
+    # a roster broken mid-edit: its last valid state holds, nobody else gets in
+    roster.write_text(ROSTER_HEADER + "student9,,,not-a-role,\n")
+    assert asyncio.run(a.check_allowed("student9", None))
+    assert "'mallory' is not on the roster" in refused(a, "mallory")
+
+
+def test_no_readable_roster_admits_nobody_but_the_admins(tmp_path):
+    a = DemoAuthenticator(
+        allowed_users={"student1", "root1"},
+        admin_users={"root1"},
+        roster_file=str(tmp_path / "gone.csv"),
+    )
+    assert "'student1' is not on the roster" in refused(a, "student1")
+    assert asyncio.run(a.check_allowed("root1", None))
+
+
+def test_every_kind_checks_sign_ins_against_the_course_roster_file(tmp_path):
+    for auth in ({"kind": "demo"}, {"kind": "native"}):
+        c = configured(tmp_path, auth)
+        assert c.RosterOnly.roster_file == str(ROOT / "roster.csv")
+    assert issubclass(DemoAuthenticator, RosterOnly)
 
 
 def test_lms_roles_map_to_roster_roles():

@@ -90,6 +90,16 @@ def test_unknown_time_zone():
     assert "course.timezone" in msg and "IANA" in msg
 
 
+def test_an_old_course_file_with_labs_url_is_told_to_remove_it():
+    """labs.url (an external git remote) was removed: nothing gave the hub its credentials."""
+    data = copy.deepcopy(SAMPLE)
+    data["labs"] = {"url": "git@git.example.edu:dl/labs.git", "branch": "main"}
+    [msg] = problems_of(data)
+    assert msg.startswith("course.yml: labs:"), msg
+    assert "labs.url ('git@git.example.edu:dl/labs.git') is no longer supported" in msg
+    assert "Remove labs.url from the course file" in msg
+
+
 def test_release_outside_the_semester():
     [msg] = problems_of(changed(weeks__2__release="2030-01-01T10:00:00"))
     assert "weeks[2].release" in msg and "outside" in msg

@@ -38,6 +38,10 @@ assert any("OK" in line for line in guard), listing
 hub_client = [line for line in listing.splitlines() if "hub.singleuser.hub_client" in line]
 assert any("enabled" in line for line in hub_client), listing
 assert any("OK" in line for line in hub_client), listing
+# a busy kernel counts as activity for the idle culler (hub/singleuser/busy_kernels.py)
+busy = [line for line in listing.splitlines() if "hub.singleuser.busy_kernels" in line]
+assert any("enabled" in line for line in busy), listing
+assert any("OK" in line for line in busy), listing
 # (a config.d file only enables extensions: other settings go in jupyter_server_config.json)
 from jupyter_server.serverapp import ServerApp  # noqa: E402
 

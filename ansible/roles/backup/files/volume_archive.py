@@ -3,9 +3,11 @@
     python3 - archive /volume /backup/NAME.tar.gz
     python3 - restore /backup/NAME.tar.gz /volume missing|replace
 
-SQLite databases are copied with SQLite's online backup API (consistent while in use); other
-files as they are, with owners and modes. `missing` restores only paths that do not exist;
-`replace` empties the volume first. Prints what it did.
+SQLite databases are copied with SQLite's online backup API (consistent while in use), and
+their side files (`<db>-journal`, `<db>-wal`, `<db>-shm`) are left out: the copy already holds
+what they add. Any other file is archived as it is, with owner and mode, whatever its name (a
+student's `lab-journal` is not a database's side file). `missing` restores only paths that do
+not exist; `replace` empties the volume first. Prints what it did.
 """
 
 import os
@@ -17,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
 
 
 def is_sqlite(path: Path) -> bool:
@@ -27,13 +30,25 @@ def is_sqlite(path: Path) -> bool:
         return False
 
 
+def is_sqlite_side_file(path: Path) -> bool:
+    """`x.db-wal` beside a SQLite database `x.db`: its content is in the database's copy."""
+    if not path.is_file() or path.is_symlink():
+        return False
+    for suffix in SQLITE_SIDE_SUFFIXES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            database = path.with_name(path.name[: -len(suffix)])
+            if database.is_file() and not database.is_symlink() and is_sqlite(database):
+                return True
+    return False
+
+
 def archive(volume: Path, dest: Path) -> None:
     count = 0
     with tarfile.open(dest, "w:gz") as tar, tempfile.TemporaryDirectory() as tmp:
         for path in sorted(volume.rglob("*")):
             rel = path.relative_to(volume)
-            if path.name.endswith(("-journal", "-wal", "-shm")):
-                continue  # folded into the database copy below
+            if is_sqlite_side_file(path):
+                continue  # folded into the database's copy
             info = tar.gettarinfo(str(path), arcname=str(rel))
             if path.is_file() and not path.is_symlink() and is_sqlite(path):
                 copy = Path(tmp) / "db"
