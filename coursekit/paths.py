@@ -1,8 +1,9 @@
 """Where the shared, read-only course data folder is and what the labs look for inside it.
 
 The server fills the folder once (see labs/data-manifest.yml) and mounts it into every student
-container, so 300 students do not download the same data set. `SUBFOLDERS` must name exactly the
-manifest's `target` folders; a test checks that they agree.
+container, so 300 students do not download the same data set. The manifest's reader
+(hub/datamanifest.py, run by `course validate`) checks that every entry coursekit loads sits at
+the `target` and `marker` named here.
 """
 
 import os
