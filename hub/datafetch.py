@@ -194,11 +194,22 @@ def fetch_torchvision(entry: Entry, mirror: Mirror | None, work: Path) -> Path:
     )
     download_all(remote, work)
     with tarfile.open(work / name) as tar:
-        tar.extractall(work, filter="data")
+        tar.extractall(work, members=safe_members(tar, name))
     (work / name).unlink()
     if not done.is_dir():
         raise FetchError(f"{name} holds no {entry.library_folder}/ folder")
     return done
+
+
+def safe_members(tar: tarfile.TarFile, name: str) -> list[tarfile.TarInfo]:
+    """Plain files and folders inside the extraction folder, or an error naming the member
+    (Debian 12's Python 3.11.2 predates tarfile's `filter="data"`)."""
+    members = tar.getmembers()
+    for member in members:
+        parts = Path(member.name).parts
+        if not (member.isfile() or member.isdir()) or member.name.startswith("/") or ".." in parts:
+            raise FetchError(f"{name}: refusing {member.name!r}, not a file or folder inside")
+    return members
 
 
 def fetch_hf_dataset(entry: Entry, mirror: Mirror | None, work: Path) -> Path:
