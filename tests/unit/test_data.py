@@ -189,3 +189,20 @@ def test_not_a_bundle_and_a_bad_manifest_are_clear_errors(tmp_path, capsys):
     manifest.write_text(yaml.safe_dump({"entries": [{**MANIFEST["entries"][0], "kind": "ftp"}]}))
     rc, out = run(capsys, "status", "--manifest", str(manifest))
     assert rc == 2 and "entries[0] (tiny-model).kind" in out
+
+
+def test_an_archive_member_outside_its_folder_is_refused(tmp_path):
+    import io
+
+    import pytest
+
+    from hub.datafetch import FetchError, safe_members
+
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("cifar-10-batches-py/batches.meta", "../outside"):
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    with tarfile.open(archive) as tar, pytest.raises(FetchError, match="'../outside'"):
+        safe_members(tar, archive.name)
