@@ -1,4 +1,4 @@
-"""coursekit: run size, device, thread cap, loaders (the manifest agreement: tests/unit/test_data_manifest.py)."""
+"""coursekit: run size, device, thread cap, loaders (manifest: tests/unit/test_data_manifest.py)."""
 
 import sys
 from pathlib import Path
@@ -8,7 +8,6 @@ import pytest
 from coursekit import mode, paths, threads
 from coursekit.text import load_text_classification
 from coursekit.vision import load_images
-
 
 
 def test_mode_reads_lab_mode(monkeypatch):
