@@ -3,7 +3,10 @@
 #   1. the hub's GPU discovery and the student image's GPU unit (gpu_device_check.py)
 #   2. every lab in smoke mode, one after another, on the GPU (correctness of the CUDA paths)
 #   3. at the same time, every lab in full mode, in three parallel groups, each lab given
-#      LAB_BUDGET seconds; a lab still running then is interrupted and its peak memory so far kept
+#      LAB_BUDGET seconds; a lab still running then is interrupted and its peak memory so far kept.
+#      On the course data at its real sizes and in its real formats: a mirror of synthetic
+#      stand-ins (tests/content/tinydata.py --real-size) staged with `course data fetch`, since
+#      the device reaches no network (REAL_DATA=0: the offline fallbacks instead)
 # Needs the wheels from benchmarks/gpu_wheels.sh in .whl/ (carry it). Results go to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,19 @@ python3 benchmarks/gpu_device_check.py --require-gpu --json "$OUT/check.json" > 
 grep -E '^(PASS|FAIL)' "$OUT/check.log"
 python3 images/student/units/unit_torch.py
 labs=benchmarks/gpu_labs.py
+data_args=()
+if [[ ${REAL_DATA:-1} == 1 ]]; then
+    mkdir -p /tmp/course-data
+    python3 -m tests.content.tinydata /tmp/course-mirror --real-size > "$OUT/data.log" 2>&1 &&
+    python3 -c 'from pathlib import Path  # course data fetch, without the CLI (no rich here)
+from hub.data import fetch_missing
+from hub.datamanifest import load_manifest
+report = fetch_missing(load_manifest("labs/data-manifest.yml"), Path("/tmp/course-data"),
+                       "file:///tmp/course-mirror")
+print(report.summary())' >> "$OUT/data.log" 2>&1
+    tail -8 "$OUT/data.log"
+    data_args=(--data-dir /tmp/course-data)
+fi
 python3 $labs --mode smoke --lab-budget 120 --deadline "$DEADLINE" --json "$OUT/smoke.json" \
     > "$OUT/smoke.log" 2>&1 &
 groups=("a week01-pytorch-basics week02-mlp-from-scratch week03-training-dynamics week04-cnn"
@@ -28,7 +44,7 @@ groups=("a week01-pytorch-basics week02-mlp-from-scratch week03-training-dynamic
         "c week09-pruning-quantization week10-prompting-lora week11-vae week12-ddpm week13-project-highlights")
 for group in "${groups[@]}"; do
     set -- $group; name=$1; shift
-    python3 $labs --mode full --lab-budget "$LAB_BUDGET" --deadline "$DEADLINE" \
+    python3 $labs --mode full --lab-budget "$LAB_BUDGET" --deadline "$DEADLINE" "${data_args[@]}" \
         --json "$OUT/full-$name.json" $(printf -- '--lab %s ' "$@") 2>&1 \
         | sed "s/^/[$name] /" >> "$OUT/full.log" &
 done

@@ -6,8 +6,9 @@
 
 Each lab runs top to bottom with nbclient in a throw-away copy of its folder, as
 tests/content/test_labs.py runs it in CI, but on CUDA and in the chosen mode(s) (default: smoke
-then full). Offline, with no course data: the labs fall back to their built-in data, as a student
-container does before the data folder is filled. A last cell appended to each notebook reads the
+then full). Offline; with `--data-dir DIR` (a folder `course data fetch` filled, e.g. from the
+real-size mirror of tests/content/tinydata.py) the labs read the real formats at the real sizes,
+without it they fall back to their built-in data. A last cell appended to each notebook reads the
 kernel's torch device, `torch.cuda.max_memory_allocated()` and the lab's MODE.
 
 `--deadline` stops starting labs after that many seconds, so a run fits a lent machine's time;
@@ -48,13 +49,16 @@ def lab_folders() -> list[Path]:
     return sorted(p for p in (REPO / "labs").iterdir() if p.is_dir())
 
 
+DATA_DIR: Path | None = None  # --data-dir
+
+
 def lab_environment(scratch: Path, mode: str) -> dict[str, str]:
-    """The kernel's environment: chosen size, no course data, offline, caches in scratch."""
+    """The kernel's environment: chosen size, course data (if any), offline, caches in scratch."""
     (scratch / "home").mkdir(exist_ok=True)
     env = dict(os.environ)
     env.update(
         LAB_MODE=mode,
-        COURSE_DATA_DIR=str(scratch / "no-course-data"),
+        COURSE_DATA_DIR=str(DATA_DIR or scratch / "no-course-data"),
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
         HOME=str(scratch / "home"),
         MPLCONFIGDIR=str(scratch / "mpl"),
@@ -195,7 +199,10 @@ def main() -> int:
     )
     parser.add_argument("--deadline", type=float, help="start no lab after this many seconds")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--data-dir", type=Path, help="the course data folder (default: none)")
     args = parser.parse_args()
+    global DATA_DIR
+    DATA_DIR = args.data_dir
 
     labs = lab_folders()
     if args.lab:

@@ -8,8 +8,8 @@ libraries are imported inside the functions that need them.
 
 from coursekit.device import device
 from coursekit.mode import mode
-from coursekit.paths import data_dir
+from coursekit.paths import data_dir, data_report
 from coursekit.seed import seed_everything
 from coursekit.timer import timer
 
-__all__ = ["data_dir", "device", "mode", "seed_everything", "timer"]
+__all__ = ["data_dir", "data_report", "device", "mode", "seed_everything", "timer"]

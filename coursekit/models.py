@@ -16,5 +16,8 @@ def pretrained_path(name: str) -> Path | None:
         announce("model", f"pretrained {name} from {path}")
     else:
         folder = data_dir() / SUBFOLDERS[name]
-        announce("model", f"{name} not found in {folder}: using a tiny randomly initialised model")
+        announce(
+            "model",
+            f"a tiny randomly initialised model (offline fallback: {name} not found in {folder})",
+        )
     return path

@@ -3,7 +3,7 @@ scikit-learn's bundled 8x8 digits as the offline fallback."""
 
 from dataclasses import dataclass
 
-from coursekit.paths import announce, data_dir, find
+from coursekit.paths import SUBFOLDERS, announce, data_dir, find
 
 
 @dataclass
@@ -43,23 +43,47 @@ def load_images(
 
 
 def _from_torchvision(name: str) -> ImageData:
+    """The files torchvision downloads: MNIST's IDX files (read by torchvision), CIFAR-10's
+    pickled batches (read here: torchvision's CIFAR10 re-hashes all 180 MB at every load)."""
     import torch
-    import torchvision
 
     root = data_dir() / "vision"
-    cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.CIFAR10
-    train = cls(str(root), train=True, download=False)
-    test = cls(str(root), train=False, download=False)
+    if name == "mnist":
+        import torchvision
 
-    def to_tensors(ds):
-        x = torch.as_tensor(ds.data)
-        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
-        return x.float() / 255.0, torch.as_tensor(ds.targets, dtype=torch.long)
-
-    x_train, y_train = to_tensors(train)
-    x_test, y_test = to_tensors(test)
+        train = torchvision.datasets.MNIST(str(root), train=True, download=False)
+        test = torchvision.datasets.MNIST(str(root), train=False, download=False)
+        x_train, x_test = train.data.unsqueeze(1), test.data.unsqueeze(1)
+        y_train, y_test, classes = train.targets, test.targets, list(train.classes)
+    else:
+        folder = data_dir() / SUBFOLDERS["cifar10"]
+        x_train, y_train = _cifar_batches(folder, [f"data_batch_{i}" for i in range(1, 6)])
+        x_test, y_test = _cifar_batches(folder, ["test_batch"])
+        classes = _unpickle(folder / "batches.meta")["label_names"]
     label = "MNIST" if name == "mnist" else "CIFAR-10"
-    return ImageData(x_train, y_train, x_test, y_test, list(train.classes), f"{label} from {root}")
+    return ImageData(
+        x_train.float() / 255.0, torch.as_tensor(y_train, dtype=torch.long),
+        x_test.float() / 255.0, torch.as_tensor(y_test, dtype=torch.long),
+        list(classes), f"{label} from {root}",
+    )
+
+
+def _unpickle(path):
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f, encoding="latin1")  # the batches were pickled by Python 2
+
+
+def _cifar_batches(folder, names):
+    """CIFAR-10 batches as uint8 (N, 3, 32, 32) and their labels."""
+    import numpy as np
+    import torch
+
+    batches = [_unpickle(folder / name) for name in names]
+    data = np.concatenate([b["data"] for b in batches]).reshape(-1, 3, 32, 32)
+    labels = [label for b in batches for label in b["labels"]]
+    return torch.from_numpy(data), labels
 
 
 def _digits(missing: str) -> ImageData:

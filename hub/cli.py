@@ -5,6 +5,8 @@
     course roster diff               show what `roster sync` would change, change nothing
     course publish-labs [--now T]    publish the labs released by now (T: ISO time, for tests)
     course links [--all]             one nbgitpuller link per released week
+    course data status|fetch         the shared course data folder (labs/data-manifest.yml)
+    course data export|import FILE   a verified bundle of it, for an air-gapped server
 
 `--course FILE` (default $COURSE_FILE or ./course.yml) chooses the course.
 """
@@ -30,6 +32,7 @@ STACK_HELP = "on the host: the stack whose hub container runs it (default $STACK
 
 def collect_problems(course_file: Path) -> list[Problem]:
     """Every problem with the course file, its roster and its lab folders, all at once."""
+    from hub.datamanifest import data_problems
     from hub.publish import lab_problems
 
     try:
@@ -42,6 +45,7 @@ def collect_problems(course_file: Path) -> list[Problem]:
     except RosterError as e:
         problems += e.problems
     problems += lab_problems(course, course_file.parent / "labs", str(course_file))
+    problems += data_problems(course_file.parent / "labs")
     return problems
 
 
@@ -142,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--repo", help="git repository (default: the course's lab source)")
     publish.add_argument("--stack", help=STACK_HELP)
     publish.set_defaults(func=cmd_publish_labs)
+
+    from hub.datacommands import add_data_commands
+
+    add_data_commands(sub)
 
     links = sub.add_parser("links", help="nbgitpuller links of the released weeks")
     links.add_argument("--all", action="store_true", help="every week, open or not")

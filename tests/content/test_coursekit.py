@@ -1,16 +1,13 @@
-"""coursekit: run size, device, thread cap, and the data manifest it must agree with."""
+"""coursekit: run size, device, thread cap, loaders (manifest: tests/unit/test_data_manifest.py)."""
 
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from coursekit import mode, paths, threads
 from coursekit.text import load_text_classification
 from coursekit.vision import load_images
-
-from .labfiles import LABS, lab_folders
 
 
 def test_mode_reads_lab_mode(monkeypatch):
@@ -48,18 +45,6 @@ def test_cpu_quota_from_cgroup(tmp_path, content, expected):
 
 def test_cpu_quota_without_cgroup_file(tmp_path):
     assert threads.cpu_quota(tmp_path / "missing") is None
-
-
-def test_manifest_targets_are_what_coursekit_looks_for():
-    manifest = yaml.safe_load((LABS / "data-manifest.yml").read_text())
-    entries = {e["name"]: e for e in manifest["entries"]}
-    assert {n: e["target"] for n, e in entries.items()} == paths.SUBFOLDERS
-    assert {n: e["marker"] for n, e in entries.items()} == paths.MARKERS
-    assert manifest["default_data_dir"] == paths.DEFAULT_DATA_DIR
-    lab_names = {p.name for p in lab_folders()}
-    for entry in entries.values():
-        assert entry["size_mb"] > 0 and entry["source"]
-        assert set(entry["labs"]) <= lab_names, entry["name"]
 
 
 def test_loaders_fall_back_and_say_so(monkeypatch, tmp_path, capsys):

@@ -9,6 +9,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from hub.datamanifest import lab_data_uses
+
 from .labfiles import REPO, lab_folders
 
 SMOKE_TIMEOUT_S = 180  # the issue's ceiling for one lab in smoke mode on 2 CPU cores
@@ -42,12 +44,25 @@ def test_lab_has_size_parameter_and_hidden_solutions(lab):
 
 @pytest.mark.parametrize("lab", lab_folders(), ids=lambda p: p.name)
 def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
+    # No course data: every loader must take its offline fallback, and say so.
+    nb = run_lab(lab, tmp_path, monkeypatch, tmp_path / "no-course-data", record_lab_time)
+    used = lab_data_uses(lab / f"{lab.name}.ipynb")
+    printed = stream_text(nb)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    said = "".join(o.get("text", "") for o in first.outputs)
+    for name in used:  # the lab's first output says so, then each loader again
+        assert f"[coursekit] data: {name} -- NOT staged" in said, f"{lab.name}: {said}"
+    assert printed.count("offline fallback:") >= len(used), printed[:3000]
+
+
+def run_lab(lab, tmp_path, monkeypatch, data_dir, record_lab_time=None):
+    """Run `lab` top to bottom in smoke mode in a copy of its folder; return the notebook."""
     workdir = tmp_path / lab.name
     shutil.copytree(lab, workdir)
-    # The kernel inherits this environment: smoke size, no course data, coursekit importable,
-    # caches and config in tmp (the repo is read-only in the student image test).
+    # The kernel inherits this environment: smoke size, the course data folder given,
+    # coursekit importable, caches and config in tmp (the repo is read-only in the image test).
     monkeypatch.setenv("LAB_MODE", "smoke")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "no-course-data"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     (tmp_path / "home").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -71,7 +86,17 @@ def test_lab_runs_in_smoke_mode(lab, tmp_path, monkeypatch, record_lab_time):
     except CellExecutionError as error:
         pytest.fail(f"{lab.name}: {_failing_cell(nb)}\n{error}", pytrace=False)
     finally:
-        record_lab_time(lab.name, time.perf_counter() - start)
+        if record_lab_time:
+            record_lab_time(lab.name, time.perf_counter() - start)
+    return nb
+
+
+def stream_text(nb) -> str:
+    """Everything the notebook's cells printed."""
+    return "".join(
+        out.get("text", "") for cell in nb.cells for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream"
+    )
 
 
 def _failing_cell(nb) -> str:

@@ -243,20 +243,7 @@ class Target:
             labs.mkdir()
             for week in course["weeks"]:
                 shutil.copytree(ROOT / "labs" / week["lab"], labs / week["lab"])
-            # One data set that cannot be downloaded: the deploy must finish and name it.
-            (labs / "data-manifest.yml").write_text(
-                yaml.safe_dump(
-                    {
-                        "datasets": [
-                            {
-                                "name": "unreachable-set",
-                                "target": "test/unreachable",
-                                "url": "http://data.invalid/unreachable.bin",
-                            }
-                        ]
-                    }
-                )
-            )
+            self.write_data_manifest(labs, [w["lab"] for w in course["weeks"]])
         assignments = self.course_src / "assignments"  # what `course release` reads
         if not assignments.exists():
             for a in course.get("assignments") or []:
@@ -267,6 +254,35 @@ class Target:
                 )
             shutil.copy2(ROOT / "assignments" / "nbgrader_config.py", assignments)
 
+    # One entry the mirror lacks: the deploy must finish, warn and name it.
+    UNREACHABLE = {
+        "name": "unreachable-set", "kind": "hf-model", "source": "course-test/unreachable",
+        "target": "test/unreachable", "marker": "config.json", "size_mb": 1,
+    }
+
+    def write_data_manifest(self, labs: Path, lab_names: list[str]) -> None:
+        """The course's manifest, its entries' labs narrowed to this course's, and a data mirror
+        of tiny stand-ins in the sources' formats (tests/content/tinydata.py) for them."""
+        manifest = yaml.safe_load((ROOT / "labs" / "data-manifest.yml").read_text())
+        for entry in manifest["entries"]:
+            entry["labs"] = lab_names
+        manifest["entries"].append({**self.UNREACHABLE, "labs": lab_names})
+        (labs / "data-manifest.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        self.data_mirror.mkdir(parents=True)
+        image = f"course-student:{os.environ.get('IMAGE_TAG', 'latest')}"
+        built = subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+             "-e", "HOME=/tmp", "-e", "PYTHONPATH=/src", "-v", f"{ROOT}:/src:ro",
+             "-v", f"{self.data_mirror}:/out", "-w", "/src", "--entrypoint", "python", image,
+             "-m", "tests.content.tinydata", "/out"],
+            capture_output=True, text=True, timeout=600,
+        )
+        assert built.returncode == 0, f"building the data mirror in {image}: {built.stderr[-3000:]}"
+
+    @property
+    def data_mirror(self) -> Path:
+        return self.scratch / "data-mirror"
+
     def settings(self) -> dict:
         return {
             "gpu": False,
@@ -274,6 +290,7 @@ class Target:
             "course_stack_dir": str(self.stack_dir),
             "course_stack_project_src": str(self.scratch / "project"),
             "course_stack_data_dir": str(self.scratch / "srv" / "course-data"),
+            "course_stack_data_mirror": self.data_mirror.as_uri(),
             "course_stack_name": self.stack,
             "course_stack_container_prefix": f"{self.stack}-jupyter",
             "course_stack_base_image": "course-base:bookworm",
