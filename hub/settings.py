@@ -65,7 +65,8 @@ class Settings:
                 f"mounts (NFS) for homes and labs; got {shared_dir!r} (docs/scale-out.md)"
             )
         subdomain_host = env.get("SUBDOMAIN_HOST", "").strip().rstrip("/")
-        if subdomain_host and not re.fullmatch(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?", subdomain_host):
+        origin = r"https?://[a-z0-9.-]+(:[0-9]{1,5})?"
+        if subdomain_host and not re.fullmatch(origin, subdomain_host):
             raise SettingsError(
                 f"environment variable SUBDOMAIN_HOST is {subdomain_host!r}; valid: the hub's "
                 "origin in lower case, such as https://hub.example.edu, with no path "
