@@ -14,6 +14,7 @@ from traitlets.config import Config
 from hub import gpu
 from hub.course import Course, Lti13Settings, NativeSettings, OAuthSettings
 from hub.links import SERVED_REPO_URL
+from hub.origins import apply_origins
 from hub.roster import Roster
 from hub.secrets import read_secret
 from hub.settings import Settings, SettingsError
@@ -55,9 +56,12 @@ def apply_hub(c: Config, settings: Settings) -> None:
     # The proxy runs on its own, so a hub restart drops no connection and stops no server.
     c.JupyterHub.cleanup_servers = False
     c.ConfigurableHTTPProxy.should_start = False
-    # Routes live in the proxy's memory; after a proxy restart the hub puts them back at its
-    # route check, which runs at this interval (JupyterHub's default, 300 s, kept students out of
-    # their running servers that long). One GET of the routing table a minute costs nothing.
+    # Routes live in the proxy's memory: the watched proxy notices a restarted proxy within
+    # `watch_interval` (2 s) and puts every route back at once (hub/proxy_watch.py).
+    c.JupyterHub.proxy_class = "hub.proxy_watch.WatchedProxy"
+    # JupyterHub's full route check (and the activity the idle culler reads) runs at this
+    # interval; it is the second line, for a route lost some other way. One GET of the routing
+    # table a minute costs nothing (JupyterHub's default is 300 s).
     c.JupyterHub.last_activity_interval = 60
     c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
     c.ConfigurableHTTPProxy.auth_token = read_secret("proxy_token", settings.secrets_dir)
@@ -67,8 +71,8 @@ def apply_hub(c: Config, settings: Settings) -> None:
 
     c.JupyterHubHTTPClient.connector_options = connector_options()
     c.JupyterHub.authenticate_prometheus = True
-    if settings.public_url:
-        c.JupyterHub.public_url = settings.public_url
+    if settings.hub_url:
+        c.JupyterHub.public_url = settings.hub_url
 
 
 def apply_users(c: Config, course: Course, roster: Roster) -> None:
@@ -164,8 +168,8 @@ def apply_oauth(c: Config, oauth: OAuthSettings, settings: Settings) -> None:
     a.scope = list(oauth.scopes)
     a.login_service = oauth.login_service
     a.enable_pkce = True
-    if settings.public_url:
-        a.oauth_callback_url = f"{settings.public_url.rstrip('/')}/hub/oauth_callback"
+    if settings.hub_url:
+        a.oauth_callback_url = f"{settings.hub_url.rstrip('/')}/hub/oauth_callback"
     if oauth.logout_url:
         a.logout_redirect_url = oauth.logout_url
 
@@ -179,8 +183,8 @@ def apply_lti13(c: Config, lti: Lti13Settings, settings: Settings) -> None:
     a.jwks_endpoint = lti.jwks_url
     a.username_key = lti.username_claim
     a.email_domain = lti.email_domain or ""
-    if settings.public_url:
-        a.uri_scheme = "https" if settings.public_url.startswith("https") else "http"
+    if settings.hub_url:
+        a.uri_scheme = "https" if settings.hub_url.startswith("https") else "http"
 
 
 def apply_native(c: Config, native: NativeSettings) -> None:
@@ -317,6 +321,7 @@ def apply_home(c: Config, settings: Settings) -> None:
 
 def apply_all(c: Config, course: Course, roster: Roster, settings: Settings) -> None:
     apply_hub(c, settings)
+    apply_origins(c, course, settings)
     apply_home(c, settings)
     apply_users(c, course, roster)
     apply_auth(c, course, settings)

@@ -269,6 +269,10 @@ class Course(Strict):
     # A submission's total size; ngshare refuses request bodies over 100 MB, and files travel
     # base64-encoded (4/3 of their size), hence at most 75.
     submission_limit_mb: Annotated[int, Field(gt=0, le=75)] = 50
+    # Each user's server on its own origin, <user>.<hub domain> (docs/security.md): auto is on
+    # where the stack has a wildcard DNS name (SUBDOMAIN_HOST, from make deploy's inventory)
+    # and off without one (make demo); true demands it, false refuses it.
+    user_subdomains: Literal["auto"] | bool = "auto"
 
     # -- time arithmetic ----------------------------------------------------------------
 

@@ -13,8 +13,9 @@ import websocket
 
 
 class HubClient:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, subdomains: bool = False):
         self.base = base_url.rstrip("/")
+        self.subdomains = subdomains
         self.s = requests.Session()
         self.username: str | None = None
 
@@ -124,6 +125,9 @@ class HubClient:
 
     @property
     def server_url(self) -> str:
+        if self.subdomains:  # each user's server on its own host (hub/origins.py)
+            scheme, host = self.base.split("://")
+            return f"{scheme}://{self.username}.{host}/user/{self.username}"
         return f"{self.base}/user/{self.username}"
 
     def open_server(self, path: str = "api/status") -> requests.Response:

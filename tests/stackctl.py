@@ -48,10 +48,19 @@ class Stack:
     password: str
     course_dir: Path = ROOT
     extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    # One origin per user (hub/origins.py): the hub at hub.localhost, each user's server at
+    # <user>.hub.localhost; `*.localhost` is loopback (RFC 6761, resolve_localhost_names).
+    subdomains: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = "hub.localhost" if self.subdomains else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    def service_url(self, name: str) -> str:
+        """A hub service's public URL: on its own origin, too, with subdomains."""
+        host = f"{name}--service.hub.localhost" if self.subdomains else "127.0.0.1"
+        return f"http://{host}:{self.port}/services/{name}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -65,6 +74,7 @@ class Stack:
             # the shared data sets folder, read-only in every server (course_copy makes one)
             "COURSE_DATA_DIR": str(data) if data.is_dir() else "",
             "IMAGE_TAG": os.environ.get("IMAGE_TAG", "latest"),
+            "SUBDOMAIN_HOST": self.url if self.subdomains else "",
             **self.extra_env,
         }
 
@@ -149,8 +159,28 @@ class Stack:
         return self.exec(f"{self.name}_hub_1", "cat", f"/secrets/{name}").stdout.strip()
 
 
-def new_stack(name: str) -> Stack:
-    return Stack(name=name, port=free_port(), password=secrets.token_urlsafe(12))
+def new_stack(name: str, subdomains: bool = False) -> Stack:
+    if subdomains:
+        resolve_localhost_names()
+    return Stack(name=name, port=free_port(), password=secrets.token_urlsafe(12),
+                 subdomains=subdomains)
+
+
+def resolve_localhost_names() -> None:
+    """Resolve `*.localhost` to the loopback address in this process, as RFC 6761 asks and
+    Chromium and systemd-resolved do, but glibc does not: the tests' HTTP clients then reach a
+    subdomain stack's users and services by their real host names, with no DNS."""
+    if getattr(socket.getaddrinfo, "localhost_names", False):
+        return
+    system = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kw):
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return system(host, *args, **kw)
+
+    getaddrinfo.localhost_names = True
+    socket.getaddrinfo = getaddrinfo
 
 
 def course_copy(folder: Path) -> Path:

@@ -20,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # a subdomain stack's hosts (hub.localhost, <user>.hub.localhost) without DNS
+    "--host-resolver-rules=MAP *.localhost 127.0.0.1",
 ]
 # JupyterLab is slow to start on a small machine: wait for elements, never for fixed times.
 TIMEOUT_MS = 60_000

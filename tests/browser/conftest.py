@@ -5,8 +5,9 @@ folder. Every page's console errors are recorded, so each step can assert that o
 none. A failed test saves a screenshot of every open page into test-results/browser/;
 COURSE_SCREENSHOTS=DIR (`make screenshots`) saves the pictures the docs show into DIR.
 
-The browser tests bring up their own stack (`<TEST_STACK_NAME>-browser`): the journeys submit,
-collect and move a due date, which the other stack tests must not see.
+The browser tests bring up their own stacks (`<TEST_STACK_NAME>-browser`, and
+`-browsersub` with one origin per user): the journeys submit, collect and move a due date,
+which the other stack tests must not see.
 """
 
 from __future__ import annotations
@@ -29,11 +30,18 @@ ROOT = Path(__file__).resolve().parents[2]
 # -- fixtures ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Every journey runs in both origin modes (hub/origins.py): all servers under the hub's origin
+# (make demo), and one origin per user (<user>.hub.localhost, as make deploy does with a
+# wildcard name). pytest runs every test on one stack, then every test on the other.
+ORIGINS = {"shared": False, "per-user": True}
+
+
+@pytest.fixture(scope="session", params=list(ORIGINS))
 def stack(request, tmp_path_factory):
     """This directory's own stack, with the assignments' sources in its course folder."""
     require_docker()
-    s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest") + "-browser")
+    suffix = "-browser" if request.param == "shared" else "-browsersub"
+    s = new_stack(os.environ.get("TEST_STACK_NAME", "ctest") + suffix, ORIGINS[request.param])
     s.course_dir = course_copy(tmp_path_factory.mktemp("course"))
     shutil.copytree(
         ROOT / "assignments",
@@ -138,7 +146,7 @@ def pytest_runtest_setup(item):
     """A journey's steps build on each other: after a failed step, the later ones are not run
     (they would only fail for the same reason), and say which step failed."""
     if item.get_closest_marker("journey"):
-        failed = getattr(item.parent, "_failed_step", None)
+        failed = failed_steps(item).get(origin_mode(item))
         if failed:
             pytest.skip(f"an earlier step of this journey failed: {failed}")
 
@@ -149,5 +157,16 @@ def pytest_runtest_call(item):
         return (yield)
     except BaseException:
         if item.get_closest_marker("journey"):
-            item.parent._failed_step = item.name
+            failed_steps(item)[origin_mode(item)] = item.name
         raise
+
+
+def origin_mode(item) -> str:
+    """The journey's run: one per origin mode, each with its own stack."""
+    return item.callspec.params.get("stack", "") if hasattr(item, "callspec") else ""
+
+
+def failed_steps(item) -> dict[str, str]:
+    if not hasattr(item.parent, "_failed_steps"):
+        item.parent._failed_steps = {}
+    return item.parent._failed_steps

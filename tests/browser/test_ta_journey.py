@@ -31,7 +31,7 @@ SERVER_START_MS = 300_000
 @pytest.fixture(scope="module")
 def graded(stack) -> dict:
     """Staff's steps on the host after the student journey: collect, autograde, feedback."""
-    share = Ngshare(f"{stack.url}/services/ngshare", stack.secret("course_admin_token"))
+    share = Ngshare(stack.service_url("ngshare"), stack.secret("course_admin_token"))
     mine = [s for s in share.submissions("dl101", "A1") if s["student_id"] == STUDENT]
     if not mine:
         pytest.fail(f"no A1 submission from {STUDENT}: the student journey did not submit")

@@ -302,6 +302,8 @@ class Target:
             "backup_dir": str(self.backup_dir),
             "tls_domain": DOMAIN,
             "tls_internal_ca": True,
+            # one origin per user, as a site with a wildcard DNS name deploys it
+            "tls_wildcard_domain": f"*.{DOMAIN}",
         }
 
     def write_inventory(self, hosts: bool = True, vault: bool = True, **overrides) -> Path:

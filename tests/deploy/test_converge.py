@@ -95,6 +95,9 @@ def test_gpu_roles_are_skipped_with_gpu_false(target, converged):
 def test_student_logs_in_over_https_and_gets_a_server(target, ca_file):
     client = student(target, ca_file)
     client.start_server(timeout=300)
+    # one origin per user (tls_wildcard_domain): the server on its own name, under the
+    # wildcard certificate the client verifies
+    assert client.server_url == f"https://student1.{DOMAIN}/user/student1"
     r = client.put_file("hello.txt", "written before the backup")
     assert r.status_code in (200, 201), r.text
     assert content(client, "hello.txt") == "written before the backup"

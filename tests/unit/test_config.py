@@ -92,8 +92,10 @@ def test_proxy_reaches_the_hub_by_address_servers_by_name(c):
     assert c.DockerSpawner.hub_connect_url == "http://hub:8081"
 
 
-def test_routes_are_checked_every_minute(c):
-    """A restarted proxy gets the students' routes back within a minute (tests/stack)."""
+def test_a_watched_proxy_and_a_full_route_check_every_minute(c):
+    """A restarted proxy gets the students' routes back within seconds (hub/proxy_watch.py,
+    measured in tests/stack/test_faults.py); the full check stays as a second line."""
+    assert c.JupyterHub.proxy_class == "hub.proxy_watch.WatchedProxy"
     assert c.JupyterHub.last_activity_interval == 60
 
 
