@@ -25,6 +25,9 @@ HUB_NOT_MEANT = (
     "hub.grading.gradebook", "hub.grading.nbgrader_plugin",
     # inside Jupyter servers only (jupyter_server, nbgitpuller, ngshare_exchange)
     "hub.singleuser", "hub.staff_only", "hub.grading.submit_limit",
+    # the data fetchers need torchvision, datasets, huggingface_hub and PyG: they run in the
+    # student image (`course data fetch` there, the server's course-data command)
+    "hub.datafetch",
 )
 STUDENT_NOT_MEANT = (
     # the hub process: JupyterHub's spawners, authenticators, GPU allocation, its services
