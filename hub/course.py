@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from hub.problems import Problem, ProblemsError, pydantic_problems
+from hub.problems import Problem, ProblemsError, pydantic_problems, read_text_file
 
 NAME_RE = r"^[a-z][a-z0-9_-]{0,31}$"
 MEMORY_RE = r"^[1-9][0-9]*(\.[0-9]+)?[KMGT]$"
@@ -448,13 +448,7 @@ def parse_course(data: object, source: str = "course.yml") -> Course:
 
 def load_course(path: str | Path) -> Course:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise CourseFileError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
-    except UnicodeDecodeError:
-        problem = Problem(str(path), "", "not UTF-8 text; save the file as UTF-8")
-        raise CourseFileError([problem]) from None
+    text = read_text_file(path, CourseFileError, "save the file as UTF-8")
     try:
         data = yaml.safe_load(text)
     except RecursionError:

@@ -20,7 +20,7 @@ import yaml
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from hub.course import Strict, yaml_problem
-from hub.problems import Problem, ProblemsError, pydantic_problems
+from hub.problems import Problem, ProblemsError, pydantic_problems, read_text_file
 
 MANIFEST_NAME = "data-manifest.yml"
 
@@ -175,12 +175,7 @@ def shared_problems(manifest: Manifest, source: str) -> list[Problem]:
 
 def load_manifest(path: str | Path) -> Manifest:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ManifestError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ManifestError([Problem(str(path), "", "not UTF-8 text")]) from None
+    text = read_text_file(path, ManifestError, "save the file as UTF-8")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

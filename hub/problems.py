@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
@@ -74,3 +75,16 @@ def pydantic_problems(err: ValidationError, source: str, model: type[BaseModel])
             message = f"{message} (got {e['input']!r})"
         problems.append(Problem(source, _path(loc), message))
     return problems
+
+
+def read_text_file(
+    path: Path, error: type[ProblemsError], hint: str, encoding: str = "utf-8"
+) -> str:
+    """The text of a file staff edit, or `error` naming the file: unreadable, or not UTF-8
+    (`hint` says what to do, e.g. "save the CSV as UTF-8")."""
+    try:
+        return path.read_text(encoding=encoding)
+    except OSError as err:
+        raise error([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise error([Problem(str(path), "", f"not UTF-8 text; {hint}")]) from None

@@ -12,7 +12,7 @@ import io
 import re
 from pathlib import Path
 
-from hub.problems import Problem, ProblemsError
+from hub.problems import Problem, ProblemsError, read_text_file
 
 ROLES = ("student", "ta", "instructor")
 STAFF_ROLES = ("ta", "instructor")
@@ -160,11 +160,5 @@ def _rows(reader: csv.DictReader, source: str):
 
 def load_roster(path: str | Path) -> Roster:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise RosterError([Problem(str(path), "", f"cannot read: {err.strerror}")]) from None
-    except UnicodeDecodeError:
-        problem = Problem(str(path), "", "not UTF-8 text; save the CSV as UTF-8")
-        raise RosterError([problem]) from None
+    text = read_text_file(path, RosterError, "save the CSV as UTF-8", encoding="utf-8-sig")
     return parse_roster(text, str(path))
